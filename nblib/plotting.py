@@ -7,7 +7,25 @@ import numpy as np
 
 from nblib.model import Callback
 
-__all__ = ["plot_decision_boundary", "plot_history", "LivePlot"]
+__all__ = ["plot_function_and_derivative", "plot_decision_boundary", "plot_history", "LivePlot"]
+
+
+def plot_function_and_derivative(layer, x=None, ax=None, title=None):
+    """Plot an element-wise activation layer f(x) and its derivative f'(x), the latter taken from
+    the layer's own backward pass (the gradient of sum(f(x)) is f'(x) element by element)."""
+    import matplotlib.pyplot as plt
+
+    x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=np.float64)
+    y = layer.forward(x.reshape(-1, 1)).reshape(-1)
+    dy = layer.backward(np.ones((x.size, 1), dtype=x.dtype)).reshape(-1)
+    ax = ax or plt.subplots(figsize=(5, 3.2))[1]
+    ax.plot(x, y, label="f(x)")
+    ax.plot(x, dy, "--", label="f'(x)")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set(xlabel="x", title=title or repr(layer))
+    ax.legend()
+    return ax
 
 
 def _class_scores(model, points):
