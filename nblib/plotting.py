@@ -7,7 +7,8 @@ import numpy as np
 
 from nblib.model import Callback
 
-__all__ = ["plot_function_and_derivative", "plot_decision_boundary", "plot_history", "LivePlot"]
+__all__ = ["plot_function_and_derivative", "plot_decision_boundary", "plot_history", "LivePlot",
+           "plot_images", "plot_confusion_matrix", "plot_probabilities"]
 
 
 def plot_function_and_derivative(layer, x=None, ax=None, title=None):
@@ -116,3 +117,79 @@ class LivePlot(Callback):
         self._fig.tight_layout()
         if self._handle is not None:
             self._handle.update(self._fig)
+
+
+def plot_images(images, titles=None, ncols=10, cmap="gray", symmetric=False, size=1.1, axes=None):
+    """A grid of images (n, h, w), or (n, 1, h, w), each with an optional title. `symmetric` centres
+    a red-blue colour map on 0 for signed arrays (filters, gradients); otherwise each image uses `cmap`."""
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] == 1:
+        images = images[:, 0]
+    if images.ndim != 3:
+        raise ValueError(f"plot_images expected images of shape (n, h, w) or (n, 1, h, w), got {images.shape}")
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    if axes is None:
+        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * (1.25 if titles else 1)),
+                                 squeeze=False)
+    axes = np.asarray(axes).reshape(-1)
+    for i, ax in enumerate(axes):
+        ax.axis("off")
+        if i >= n:
+            continue
+        if symmetric:
+            limit = float(np.abs(images[i]).max()) or 1.0
+            ax.imshow(images[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(images[i], cmap=cmap)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+    axes[0].figure.tight_layout()
+    return axes
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title=None):
+    """Counts of (true class, predicted class) pairs as a colour grid with the numbers written in;
+    the diagonal holds the correct answers."""
+    import matplotlib.pyplot as plt
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    k = int(max(y_true.max(), y_pred.max())) + 1 if class_names is None else len(class_names)
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)
+    ax = ax or plt.subplots(figsize=(0.5 * k + 2, 0.5 * k + 1.5))[1]
+    off_diagonal = counts * (1 - np.eye(k, dtype=np.int64))
+    ax.imshow(np.log1p(off_diagonal), cmap="Reds")   # colour the mistakes; the diagonal dwarfs them
+    for i in range(k):
+        for j in range(k):
+            if counts[i, j]:
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="tab:green" if i == j else "black", fontweight="bold" if i == j else None)
+    names = [str(c) for c in (class_names if class_names is not None else range(k))]
+    ax.set_xticks(range(k), names, rotation=90 if max(map(len, names)) > 2 else 0)
+    ax.set_yticks(range(k), names)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    return counts
+
+
+def plot_probabilities(probabilities, class_names=None, label=None, ax=None, title=None):
+    """Bar chart of one example's class probabilities; the true class (`label`) is drawn in green,
+    a wrong top prediction in red."""
+    import matplotlib.pyplot as plt
+
+    probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+    k = len(probabilities)
+    names = [str(c) for c in (class_names if class_names is not None else range(k))]
+    colors = ["tab:gray"] * k
+    top = int(probabilities.argmax())
+    if label is not None:
+        colors[top] = "tab:red"
+        colors[int(label)] = "tab:green"
+    ax = ax or plt.subplots(figsize=(4, 2.5))[1]
+    ax.bar(range(k), probabilities, color=colors)
+    ax.set_xticks(range(k), names, rotation=90 if max(map(len, names)) > 2 else 0)
+    ax.set(ylim=(0, 1), ylabel="probability", title=title)
+    return ax

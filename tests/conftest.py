@@ -7,8 +7,6 @@ import os
 
 import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")  # unit tests draw no windows
-
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
