@@ -9,4 +9,4 @@ from .optim import Optimizer, SGD
 from .datasets import make_a_greater_b, make_a_approx_b, make_xor, make_spirals, make_sine
 from .plotting import plot_function_and_derivative, plot_decision_boundary, plot_history, LivePlot, plot_images, plot_confusion_matrix, plot_probabilities
 from .saving import save_model, load_model
-from .surfaces import Surface, SURFACES, run_optimizer, plot_trajectories
+from .surfaces import Surface, SURFACES, run_optimizer, plot_trajectories, plot_loss_curves

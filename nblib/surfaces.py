@@ -7,7 +7,7 @@ plotting function, so `import nblib` needs NumPy only.
 """
 import numpy as np
 
-__all__ = ["Surface", "SURFACES", "run_optimizer", "plot_trajectories"]
+__all__ = ["Surface", "SURFACES", "run_optimizer", "plot_trajectories", "plot_loss_curves"]
 
 DIVERGED = 1e6  # a point this far from the origin has left every plot: the run counts as diverged
 
@@ -150,4 +150,23 @@ def plot_trajectories(surface, trajectories, ax=None, levels=30, title=None):
         ax.plot(*surface.minimum, "*", color="crimson", ms=12, label="minimum")
     ax.set(xlim=surface.xlim, ylim=surface.ylim, xlabel="x", ylabel="y", title=title or surface.name)
     ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+def plot_loss_curves(surface, trajectories, ax=None, title=None):
+    """The gap f(point) - f(minimum) at each step of each trajectory (a dict name -> array), on a
+    log scale: a straight line going down is linear convergence, a flat line a stall."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(trajectories, dict):
+        trajectories = {"": trajectories}
+    ax = ax or plt.subplots(figsize=(5, 3.5))[1]
+    f_min = surface.f(surface.minimum) if surface.minimum is not None else 0.0
+    for name, path in trajectories.items():
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap = surface.f(np.asarray(path)) - f_min
+        ax.semilogy(np.arange(len(gap)), np.where(gap > 0, gap, np.nan), label=name or None)
+    ax.set(xlabel="step", ylabel="f - f(minimum)", title=title or surface.name)
+    if any(trajectories):
+        ax.legend(fontsize=8)
     return ax

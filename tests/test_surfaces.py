@@ -112,3 +112,19 @@ def test_plot_trajectories_draws_each_path():
     assert "a" in labels and "b" in labels and "start" in labels and "minimum" in labels
     assert ax.get_title() == "two runs" and ax.get_xlim() == s.xlim
     plt.close(ax.figure)
+
+
+def test_plot_loss_curves_draws_the_gap_to_the_minimum():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nblib import plot_loss_curves
+
+    s = SURFACES["quadratic"]
+    path = run_optimizer(SGD(lr=0.05), s, 10)
+    ax = plot_loss_curves(s, {"sgd": path})
+    (line,) = ax.get_lines()
+    expected = path[:, 0] ** 2 / 2 + 10 * path[:, 1] ** 2  # 0.5 (x^2 + 20 y^2), the minimum being 0
+    assert np.allclose(line.get_ydata(), expected, rtol=1e-12) and ax.get_yscale() == "log"
+    plt.close(ax.figure)

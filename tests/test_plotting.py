@@ -1,0 +1,52 @@
+"""Tests of nblib/plotting.py (drawn off-screen with matplotlib's Agg backend)."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from nblib import (SGD, CrossEntropy, Dense, LivePlot, Sequential, make_a_greater_b, make_spirals,  # noqa: E402
+                   plot_decision_boundary, plot_history)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_decision_boundary_of_a_known_linear_model():
+    """A model whose class-1 logit minus class-0 logit is a - b: the 0.5 contour is the line a = b."""
+    model = Sequential([Dense(2, 2)]).astype(np.float64)
+    model.layers[0].params["W"][...] = [[0.0, 1.0], [0.0, -1.0]]
+    model.layers[0].params["b"][...] = 0.0
+    x, y = make_a_greater_b(50, seed=0)
+    ax = plot_decision_boundary(model, x.astype(np.float64), y, resolution=50)
+    line = ax.collections[1].get_paths()[0].vertices     # the 0.5 level
+    np.testing.assert_allclose(line[:, 0], line[:, 1], atol=0.02)
+
+
+def test_decision_boundary_for_many_classes_draws_each_region():
+    x, y = make_spirals(90, classes=3, seed=0)
+    model = Sequential([Dense(2, 3)])
+    ax = plot_decision_boundary(model, x, y, resolution=30)
+    assert len(ax.collections) >= 2   # filled regions and the points
+
+
+def test_history_plot_has_training_and_validation_curves():
+    history = {"loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0], "accuracy": [0.5, 0.7, 0.9],
+               "val_accuracy": [0.4, 0.6, 0.8]}
+    axes = plot_history(history)
+    assert [ax.get_ylabel() for ax in axes] == ["loss", "accuracy"]
+    np.testing.assert_array_equal(axes[0].lines[1].get_ydata(), [3.5, 2.5, 2.0])
+    np.testing.assert_array_equal(axes[1].lines[0].get_xdata(), [1, 2, 3])
+
+
+def test_live_plot_redraws_during_fit(capsys):
+    x, y = make_a_greater_b(40, seed=0)
+    live = LivePlot(data=(x, y))
+    Sequential([Dense(2, 2)]).fit(x, y, CrossEntropy(), SGD(lr=0.5), epochs=3, callbacks=[live], verbose=False)
+    axes = live._fig.axes
+    assert axes[0].get_ylabel() == "loss" and len(axes[0].lines[0].get_ydata()) == 3
+    assert axes[2].get_title() == "epoch 3"
