@@ -3,7 +3,7 @@
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
 
-__all__ = ['Loss', 'MSE', 'CrossEntropy']
+__all__ = ['Loss', 'MSE', 'L1', 'Huber', 'CrossEntropy', 'BinaryCrossEntropy']
 
 # ---- from notebooks/08_losses.ipynb ----
 
@@ -18,73 +18,172 @@ class Loss:
         return f"{type(self).__name__}()"
 
     def _check_pair(self, pred, target):
-        if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
-            raise TypeError(f"{self!r} expected pred as a floating-point NumPy array, got "
-                            f"{getattr(pred, 'dtype', type(pred).__name__)}")
+        """Raise a clear error unless pred is a non-empty float array and target a numeric array."""
+        if not isinstance(pred, np.ndarray):
+            raise TypeError(f"{self!r} expected pred as a NumPy array, got {type(pred).__name__}")
+        if pred.dtype.kind != "f":
+            raise TypeError(f"{self!r} expected pred as a floating-point array, got dtype {pred.dtype}: "
+                            f"convert it with pred.astype(np.float32)")
         if not isinstance(target, np.ndarray):
             raise TypeError(f"{self!r} expected target as a NumPy array, got {type(target).__name__}")
+        if target.dtype.kind not in "buif":
+            raise TypeError(f"{self!r} expected a numeric target, got dtype {target.dtype}")
+        if pred.size == 0:
+            raise ValueError(f"{self!r} expected a non-empty batch, got pred of shape {pred.shape}")
+
+    def _same_shape(self, pred, target):
+        """`target` in pred's dtype, or an error if the shapes differ (they are never broadcast)."""
+        if target.shape != pred.shape:
+            hint = f": reshape it with target.reshape{pred.shape}" if target.size == pred.size else ""
+            raise ValueError(f"{self!r} expected target of the same shape as pred {pred.shape}, "
+                             f"got {target.shape}{hint}")
+        return target.astype(pred.dtype, copy=False)
 
     def _cached(self, value):
+        """The value forward stored, or an error that says to call forward first."""
         if value is None:
             raise RuntimeError(f"{self!r}.backward() was called before forward(): call forward first")
         return value
 
 
 class MSE(Loss):
-    """Mean squared error over all elements: mean((pred - target)^2)."""
+    """Mean squared error over all elements, mean((pred - target)^2), as torch.nn.MSELoss()."""
 
     def __init__(self):
-        self._diff = None
+        self._d = None
 
     def forward(self, pred, target):
         self._check_pair(pred, target)
-        if pred.shape != target.shape:
-            raise ValueError(f"MSE expected target of the same shape as pred {pred.shape}, got {target.shape}")
-        self._diff = pred - target
-        return float(np.mean(self._diff ** 2))
+        self._d = pred - self._same_shape(pred, target)
+        return float(np.mean(self._d ** 2))
 
     def backward(self):
-        diff = self._cached(self._diff)
-        return diff * (2.0 / diff.size)   # d/dpred of mean(diff^2)
+        d = self._cached(self._d)
+        return d * (2.0 / d.size)                  # dL/dp = 2 (p - t) / S
+
+
+class L1(Loss):
+    """Mean absolute error over all elements, mean(|pred - target|), as torch.nn.L1Loss()."""
+
+    def __init__(self):
+        self._d = None
+
+    def forward(self, pred, target):
+        self._check_pair(pred, target)
+        self._d = pred - self._same_shape(pred, target)
+        return float(np.mean(np.abs(self._d)))
+
+    def backward(self):
+        d = self._cached(self._d)
+        return np.sign(d) * (1.0 / d.size)         # dL/dp = sign(p - t) / S, and 0 at the kink
+
+
+class Huber(Loss):
+    """Huber loss, quadratic for |pred - target| <= delta and linear beyond, as torch.nn.HuberLoss()."""
+
+    def __init__(self, delta=1.0):
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0 < delta < np.inf:
+            raise ValueError(f"Huber: delta must be a positive number, got {delta!r}")
+        self.delta = float(delta)
+        self._d = None
+
+    def __repr__(self):
+        return f"Huber(delta={self.delta})"
+
+    def forward(self, pred, target):
+        self._check_pair(pred, target)
+        d = self._d = pred - self._same_shape(pred, target)
+        a = np.abs(d)
+        return float(np.mean(np.where(a <= self.delta, 0.5 * d ** 2, self.delta * (a - 0.5 * self.delta))))
+
+    def backward(self):
+        d = self._cached(self._d)
+        return np.clip(d, -self.delta, self.delta) * (1.0 / d.size)   # d inside, delta sign(d) outside
+
+
+def _log_softmax(z):
+    """log softmax of each row of z, with the row maximum subtracted first so that exp cannot overflow."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class CrossEntropy(Loss):
-    """Softmax cross-entropy from logits (N, K), with int labels (N,) or probabilities (N, K)."""
+    """Softmax cross-entropy from logits (N, K) with int labels (N,) or probabilities / one-hot (N, K),
+    averaged over the batch, as torch.nn.functional.cross_entropy."""
 
     def __init__(self):
-        self._p = self._target = None
+        self._p = self._y = None
 
     def forward(self, logits, target):
         self._check_pair(logits, target)
         if logits.ndim != 2:
-            raise ValueError(f"CrossEntropy expected logits of shape (batch, classes), got {logits.shape}")
+            raise ValueError(f"{self!r} expected logits of shape (batch, classes), got {logits.shape}")
         n, k = logits.shape
-        shifted = logits - logits.max(axis=1, keepdims=True)  # exp of values <= 0 cannot overflow
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log softmax
-        if target.dtype.kind in "iu":
+        if target.ndim == 1 and target.dtype.kind in "iu":   # integer labels
             if target.shape != (n,):
-                raise ValueError(f"CrossEntropy expected integer labels of shape ({n},), got {target.shape}")
-            if n and (target.min() < 0 or target.max() >= k):
-                raise ValueError(f"CrossEntropy expected labels in 0..{k - 1}, got values from "
-                                 f"{target.min()} to {target.max()}")
-            value = -log_p[np.arange(n), target].mean()
-        elif target.shape == (n, k):
-            value = -(target * log_p).sum(axis=1).mean()
+                raise ValueError(f"{self!r} expected integer labels of shape ({n},), got {target.shape}")
+            if target.min() < 0 or target.max() >= k:
+                raise ValueError(f"{self!r} expected labels in 0..{k - 1} (the logits have {k} classes), "
+                                 f"got values from {target.min()} to {target.max()}")
+            y = target
+        elif target.shape == (n, k):                          # probabilities or one-hot rows
+            y = target.astype(logits.dtype, copy=False)
         else:
-            raise ValueError(f"CrossEntropy expected integer labels ({n},) or probabilities ({n}, {k}), "
-                             f"got {target.dtype} {target.shape}")
-        self._p, self._target = np.exp(log_p), target
-        return float(value)
+            hint = ": labels must be integers, use target.astype(np.int64)" if target.shape == (n,) else ""
+            raise ValueError(f"{self!r} expected integer labels of shape ({n},) or probabilities of shape "
+                             f"({n}, {k}), got {target.dtype} of shape {target.shape}{hint}")
+        log_p = _log_softmax(logits)
+        self._p, self._y = np.exp(log_p), y
+        if y.ndim == 1:
+            return float(-np.mean(log_p[np.arange(n), y]))   # -log p of the right class
+        return float(-np.mean(np.sum(y * log_p, axis=1)))
 
     def backward(self):
-        p, target = self._cached(self._p), self._target
-        grad = p.copy()
-        if target.ndim == 1:
-            grad[np.arange(len(target)), target] -= 1   # softmax followed by cross-entropy: p - y
+        p, y = self._cached(self._p), self._y
+        n = len(p)
+        if y.ndim == 1:
+            grad = p.copy()
+            grad[np.arange(n), y] -= 1                       # p - one_hot(y)
         else:
-            grad -= target
-        return grad / len(p)
+            grad = p * y.sum(axis=1, keepdims=True) - y      # p - y when the rows of y sum to 1
+        return grad / n
 
     def accuracy(self, logits, target):
+        """The fraction of rows whose largest logit is the target class."""
         labels = target if target.ndim == 1 else target.argmax(axis=1)
         return float(np.mean(logits.argmax(axis=1) == labels))
+
+
+def _sigmoid(z):
+    """1 / (1 + exp(-z)) computed from exp(-|z|) <= 1, so exp never overflows."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy from logits (N,) or (N, 1) with 0/1 or probability targets of the same shape,
+    averaged over all elements, as torch.nn.BCEWithLogitsLoss()."""
+
+    def __init__(self):
+        self._z = self._t = None
+
+    def forward(self, logits, target):
+        self._check_pair(logits, target)
+        if not (logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1)):
+            hint = ": for two or more classes use CrossEntropy" if logits.ndim == 2 else ""
+            raise ValueError(f"{self!r} expected logits of shape (batch,) or (batch, 1), got {logits.shape}{hint}")
+        t = self._same_shape(logits, target)
+        if t.min() < 0 or t.max() > 1:
+            raise ValueError(f"{self!r} expected targets between 0 and 1, got values from {t.min()} to {t.max()}")
+        z = logits
+        self._z, self._t = z, t
+        # -t log s(z) - (1 - t) log(1 - s(z)), rewritten so that no exp overflows and no log sees 0
+        return float(np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))))
+
+    def backward(self):
+        z, t = self._cached(self._z), self._t
+        return (_sigmoid(z) - t) * (1.0 / z.size)          # dL/dz = (s(z) - t) / S
+
+    def accuracy(self, logits, target):
+        """The fraction of examples on the right side of 0: logit > 0 predicts class 1."""
+        return float(np.mean((logits > 0) == (target > 0.5)))
