@@ -30,17 +30,21 @@ def _segment_distance(px, py, a, b):
     return np.hypot(px - ax - t * dx, py - ay - t * dy)
 
 
-def digit_image(digit=4, size=28, shift=(0, 0), thickness=0.075):
+def digit_image(digit=4, size=28, shift=(0, 0), thickness=0.05):
     """A hand-drawn digit (0, 1, 2, 3, 4, 5 or 7) as a float32 (size, size) image in [0, 1], white
-    on black like MNIST, moved by shift = (down, right) pixels (what leaves the frame is lost)."""
+    on black and inside the central 5/7 of the frame like MNIST's 20x20 box in 28x28, moved by
+    shift = (down, right) pixels (what leaves the frame is lost). `thickness` is the stroke's
+    half-width as a fraction of the image size."""
     if digit not in _STROKES:
         raise ValueError(f"digit_image: digit must be one of {sorted(_STROKES)}, got {digit!r}")
-    centres = (np.arange(size) + 0.5) / size
+    box = 5 / 7                                       # the strokes' unit box covers this much
+    centres = ((np.arange(size) + 0.5) / size - (1 - box) / 2) / box
     py, px = np.meshgrid(centres, centres, indexing="ij")
     distance = np.full((size, size), np.inf)
     for stroke in _STROKES[digit]:
         for a, b in zip(stroke[:-1], stroke[1:]):
             distance = np.minimum(distance, _segment_distance(px, py, a, b))
+    distance *= box                                   # back to fractions of the image size
     pixel = 1.0 / size  # soft edges over about one pixel, as a scanned pen stroke
     image = np.clip((thickness - distance) / pixel + 0.5, 0, 1)
     down, right = shift
@@ -50,7 +54,8 @@ def digit_image(digit=4, size=28, shift=(0, 0), thickness=0.075):
     return moved.astype(np.float32)
 
 
-def plot_sliding_window(height=5, width=5, kernel_size=3, stride=1, padding=0, position=0, axes=None):
+def plot_sliding_window(height=5, width=5, kernel_size=3, stride=1, padding=0, position=0, axes=None,
+                        titles=True):
     """Draw the padded input grid with the kernel's window at output `position` (row-major), and the
     output grid beside it with that output's cell marked; titles give the output-size formula."""
     import matplotlib.pyplot as plt
@@ -78,14 +83,19 @@ def plot_sliding_window(height=5, width=5, kernel_size=3, stride=1, padding=0, p
     ax_in.add_patch(Rectangle((j * s, -i * s - k), k, k, facecolor="tab:orange", alpha=0.45,
                               edgecolor="tab:red", lw=2.5))
     ax_in.set(xlim=(-0.2, Wp + 0.2), ylim=(-Hp - 0.2, 0.2))
-    ax_in.set_title(f"input {height}x{width}, padding {p} (hatched)\nkernel {k}x{k}, stride {s}", fontsize=10)
+    if titles:
+        ax_in.set_title(f"input {height}x{width}, padding {p} (hatched)\nkernel {k}x{k}, stride {s}", fontsize=10)
     for r in range(Ho):
         for c in range(Wo):
             here = (r, c) == (i, j)
             ax_out.add_patch(Rectangle((c, -r - 1), 1, 1, facecolor="tab:orange" if here else "white",
                                        alpha=0.8 if here else 1, edgecolor="0.4", lw=0.8))
     ax_out.set(xlim=(-0.2, Wo + 1.2), ylim=(-max(Hp, Ho) - 0.2, 0.2))
-    ax_out.set_title(f"output {Ho}x{Wo}\n⌊({height} + 2·{p} − {k}) / {s}⌋ + 1 = {Ho}", fontsize=10)
+    formula = f"⌊({height} + 2·{p} − {k}) / {s}⌋ + 1 = {Ho}"
+    if width != height:
+        formula += f",  ⌊({width} + 2·{p} − {k}) / {s}⌋ + 1 = {Wo}"
+    if titles:
+        ax_out.set_title(f"output {Ho}x{Wo}\n{formula}", fontsize=10)
     return axes
 
 

@@ -4,14 +4,13 @@ Reference values come from formulas written here with Python's math module, elem
 gradients are compared with central finite differences in float64 (our own and nblib.gradcheck).
 """
 import math
-import re
 import warnings
 
 import numpy as np
 import pytest
 
-from nblib import (BinaryCrossEntropy, CrossEntropy, Dense, Huber, L1, MSE, SGD, Sequential,
-                   gradcheck, make_a_greater_b)
+from nblib import (BinaryCrossEntropy, CrossEntropy, Dense, Huber, L1, MSE, SGD, Sequential, Sigmoid,
+                   Softmax, gradcheck, make_a_greater_b)
 
 RNG_SEED = 1234
 
@@ -207,6 +206,30 @@ def test_analytic_gradients_match_the_formulas():
     bce(z1, t1)
     expected = [(1 / (1 + math.exp(-a)) - b) / 5 for a, b in zip(z1.tolist(), t1.tolist())]
     np.testing.assert_allclose(bce.backward(), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_then_log_loss_matches_cross_entropy():
+    """The two-step computation with the Softmax layer (notebook 07) gives the fused loss's value and,
+    through Softmax.backward, its gradient p - y."""
+    rng = np.random.default_rng(8)
+    z, labels = rng.standard_normal((5, 4)) * 2, np.array([3, 0, 1, 1, 2])
+    softmax, ce = Softmax(), CrossEntropy()
+    p = softmax.forward(z)
+    rows = np.arange(5)
+    assert ce(z, labels) == pytest.approx(-np.mean(np.log(p[rows, labels])), rel=1e-13)
+    grad_p = np.zeros_like(p)
+    grad_p[rows, labels] = -1 / (p[rows, labels] * 5)        # d/dp of -(1/N) sum log p_n,t_n
+    np.testing.assert_allclose(softmax.backward(grad_p), ce.backward(), rtol=1e-10, atol=1e-15)
+
+
+def test_sigmoid_then_log_loss_matches_binary_cross_entropy():
+    rng = np.random.default_rng(9)
+    z, t = rng.standard_normal((6, 1)) * 3, rng.uniform(0, 1, (6, 1))
+    sigmoid, bce = Sigmoid(), BinaryCrossEntropy()
+    s = sigmoid.forward(z)
+    assert bce(z, t) == pytest.approx(np.mean(-t * np.log(s) - (1 - t) * np.log(1 - s)), rel=1e-13)
+    grad_s = (-t / s + (1 - t) / (1 - s)) / 6
+    np.testing.assert_allclose(sigmoid.backward(grad_s), bce.backward(), rtol=1e-10, atol=1e-15)
 
 
 # ---- gradients -----------------------------------------------------------------------------
