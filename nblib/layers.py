@@ -161,7 +161,7 @@ class Conv2D(Layer):
     """2-D cross-correlation of NCHW images, as torch.nn.Conv2d: W (out, in, kh, kw), b (out,),
     y[n, o] = b[o] + sum over c of x[n, c] correlated with W[o, c]."""
 
-    chunk_elements = 1 << 20  # the column matrix of one chunk holds about this many numbers
+    chunk_columns = 8192  # grid positions per chunk: cols stays small, yet wide enough for BLAS
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None):
         super().__init__()
@@ -212,7 +212,7 @@ class Conv2D(Layer):
             Hg, Wg = H + max(ph, 2 * ph - kh + 1), W + max(pw, 2 * pw - kw + 1)
             before, after = ph * Wg + pw, max(0, (kh - 1 - ph) * Wg + (kw - 1 - pw))
             K = C * kh * kw
-            n = max(1, min(N, self.chunk_elements // ((K + 1) * Hg * Wg)))   # images per chunk
+            n = max(1, min(N, self.chunk_columns // (Hg * Wg)))             # images per chunk
             cols = np.empty((K + 1, n * Hg * Wg), dtype)
             cols[K] = 1                                                      # the bias's row of ones
             self._layouts = {key: dict(                                      # keep one layout only
@@ -268,10 +268,9 @@ class Conv2D(Layer):
             G.reshape(O, m, Hg, Wg)[:, :, :Ho * sh:sh, :Wo * sw:sw] = grad_y[n0:n0 + m].transpose(1, 0, 2, 3)
             cols = self._im2col(lay, start, m * Hg * Wg)    # rebuilt from X: cheaper than keeping it
             dWb += cols @ G.T                               # dL/dW_mat (and dL/db in the last row)
-            dcols = np.matmul(W_T, G, out=cols[:K])         # dL/dcols, written over cols
+            dcols = np.matmul(W_T, G, out=cols[:K])         # dL/dcols, over cols (not the ones row)
             for t, shift in enumerate(lay["taps"]):         # col2im: each tap's rows shifted back
                 dX[:, start + shift:start + shift + m * Hg * Wg] += dcols[t * C:(t + 1) * C]
-        lay["cols"][K] = 1
         self.grads["W"][...] = dWb[:K].T.reshape(O, kh, kw, C).transpose(0, 3, 1, 2)
         self.grads["b"][...] = dWb[K]
         grad_x = np.empty(x_shape, dX.dtype)

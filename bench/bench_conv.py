@@ -1,0 +1,233 @@
+"""Speed and memory of nblib's Conv2D and MaxPool2D, against their loop versions and, when PyTorch
+is installed, against torch.nn.functional on the same data in the same run.
+
+    python bench/bench_conv.py                  # 5 rounds of 30 timed steps per side
+    python bench/bench_conv.py --rounds 3 --repeat 10
+    python bench/bench_conv.py --torch-avx2     # PyTorch limited to AVX2 kernels, as on most laptops
+
+The work (float32 throughout): Conv2D(16, 32, 3, padding=1) forward + backward on a batch
+(128, 16, 14, 14), and MaxPool2D(2) forward + backward on (128, 32, 14, 14). A "step" is one
+forward and one backward. Each round times every side `repeat` times and keeps the median; the
+sides take turns with a pause between them (thread pools that are still spinning slow the other
+side down), and the ratio nblib / PyTorch is computed within each round, so that the load of a
+shared machine, which drifts over minutes, affects both sides of a ratio alike. The spread of the
+per-round ratios is printed with their median.
+
+Memory: the peak of what NumPy allocates during one step (tracemalloc sees NumPy's buffers),
+compared with the size of the layer's input plus output. A first step includes the buffers that
+Conv2D allocates once and reuses; a second step shows what a step costs after that.
+
+Hand-written (not taught in a notebook). PyTorch is never a requirement of the course: install it
+by hand (`pip install torch==2.13.0`, a CPU build) to get the comparison.
+"""
+import argparse
+import os
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from nblib import Conv2D, MaxPool2D, conv2d_naive, conv2d_naive_backward, max_pool2d_naive, max_pool2d_naive_backward
+
+
+def median_ms(step, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+class StraightforwardConv:
+    """The textbook im2col, for comparison: windows by stride tricks, then reshape and transpose
+    copies into cols, one matrix product, and col2im as kh*kw strided additions."""
+
+    def __init__(self, W, b, padding):
+        self.W, self.b, self.p = W, b, padding
+
+    def forward(self, x):
+        O, C, kh, kw = self.W.shape
+        p = self.p
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        N, _, Hp, Wp = xp.shape
+        Ho, Wo = Hp - kh + 1, Wp - kw + 1
+        s = xp.strides
+        win = np.lib.stride_tricks.as_strided(xp, (N, C, Ho, Wo, kh, kw), s + s[2:])
+        self.cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, N * Ho * Wo)
+        self.shape = (xp.shape, Ho, Wo)
+        y = self.W.reshape(O, -1) @ self.cols + self.b[:, None]
+        return y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3).copy()
+
+    def backward(self, g):
+        O, C, kh, kw = self.W.shape
+        (N, _, Hp, Wp), Ho, Wo = self.shape
+        G = g.transpose(1, 0, 2, 3).reshape(O, -1)
+        self.dW = (G @ self.cols.T).reshape(self.W.shape)
+        self.db = G.sum(axis=1)
+        dcols = (self.W.reshape(O, -1).T @ G).reshape(C, kh, kw, N, Ho, Wo)
+        dxp = np.zeros((N, C, Hp, Wp), g.dtype)
+        for u in range(kh):
+            for v in range(kw):
+                dxp[:, :, u:u + Ho, v:v + Wo] += dcols[:, u, v].transpose(1, 0, 2, 3)
+        p = self.p
+        return dxp[:, :, p:Hp - p, p:Wp - p]
+
+
+def peak_extra_mb(step):
+    """Peak MB that NumPy allocates during step() beyond what was allocated before it."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return (peak - before) / 2**20
+
+
+def blas_description():
+    info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    text = f"{info.get('name')} {info.get('version')}"
+    try:  # which kernels OpenBLAS chose for this CPU at run time (set OPENBLAS_CORETYPE to change)
+        import ctypes, glob
+        libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
+        lib = ctypes.CDLL(libs[0])
+        for name in ("scipy_openblas_get_corename64_", "openblas_get_corename64_", "openblas_get_corename"):
+            if hasattr(lib, name):
+                getattr(lib, name).restype = ctypes.c_char_p
+                text += f", {getattr(lib, name)().decode()} kernels"
+                break
+    except Exception:
+        pass
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=30, help="timed steps per side and round")
+    parser.add_argument("--naive-repeat", type=int, default=2, help="timed steps of the loop versions")
+    parser.add_argument("--torch-avx2", action="store_true",
+                        help="limit PyTorch to AVX2 kernels (oneDNN and ATen), like NumPy's OpenBLAS here")
+    parser.add_argument("--no-torch", action="store_true")
+    args = parser.parse_args(argv)
+
+    torch = None
+    if not args.no_torch:
+        if args.torch_avx2:
+            os.environ["ONEDNN_MAX_CPU_ISA"] = "AVX2"
+            os.environ["ATEN_CPU_CAPABILITY"] = "avx2"
+        try:
+            import torch
+            import torch.nn.functional as F
+        except ImportError:
+            print("PyTorch is not installed: timing nblib alone (pip install torch==2.13.0 to compare).")
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 16, 14, 14)).astype(np.float32)
+    conv = Conv2D(16, 32, 3, padding=1, rng=rng)
+    conv.params["b"][...] = rng.standard_normal(32).astype(np.float32)
+    g = rng.standard_normal((128, 32, 14, 14)).astype(np.float32)
+    xp = rng.standard_normal((128, 32, 14, 14)).astype(np.float32)
+    pool = MaxPool2D(2)
+    gp = rng.standard_normal((128, 32, 7, 7)).astype(np.float32)
+    W, b = conv.params["W"], conv.params["b"]
+    plain = StraightforwardConv(W, b, 1)
+
+    print(f"Python {sys.version.split()[0]}, NumPy {np.__version__} ({blas_description()}), "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    if torch is not None:
+        cap = torch.backends.cpu.get_cpu_capability()
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, kernels: {cap}"
+              + (" (limited with --torch-avx2)" if args.torch_avx2 else ""))
+
+    # correctness first: the steps timed below compute the same thing
+    y = conv.forward(x)
+    dx = conv.backward(g)
+    yp, dxp = pool.forward(xp), pool.backward(gp)
+    assert y.dtype == dx.dtype == yp.dtype == dxp.dtype == np.float32
+    checks = {"straightforward im2col": max(np.abs(plain.forward(x) - y).max(), np.abs(plain.backward(g) - dx).max())}
+    if torch is not None:
+        xt, Wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+        yt = F.conv2d(xt, Wt, bt, padding=1)
+        yt.backward(torch.from_numpy(g))
+        checks["PyTorch conv2d"] = max(np.abs(yt.detach().numpy() - y).max(), np.abs(xt.grad.numpy() - dx).max(),
+                                       np.abs(Wt.grad.numpy() - conv.grads["W"]).max() / np.abs(conv.grads["W"]).max())
+        xpt = torch.tensor(xp, requires_grad=True)
+        ypt = F.max_pool2d(xpt, 2)
+        ypt.backward(torch.from_numpy(gp))
+        checks["PyTorch max_pool2d"] = max(np.abs(ypt.detach().numpy() - yp).max(), np.abs(xpt.grad.numpy() - dxp).max())
+    print("largest differences from nblib:", ", ".join(f"{k} {v:.1e}" for k, v in checks.items()))
+
+    sides = {
+        "conv": lambda: (conv.forward(x), conv.backward(g)),
+        "conv, straightforward im2col": lambda: (plain.forward(x), plain.backward(g)),
+        "max-pool": lambda: (pool.forward(xp), pool.backward(gp)),
+    }
+    if torch is not None:
+        gt, gpt = torch.from_numpy(g), torch.from_numpy(gp)
+
+        def torch_conv():
+            xt.grad = Wt.grad = bt.grad = None
+            F.conv2d(xt, Wt, bt, padding=1).backward(gt)
+
+        def torch_pool():
+            xpt.grad = None
+            F.max_pool2d(xpt, 2).backward(gpt)
+
+        sides["torch conv"] = torch_conv
+        sides["torch max-pool"] = torch_pool
+    results = {name: [] for name in sides}
+    for step in sides.values():       # warm up every side once
+        step()
+    for _ in range(args.rounds):
+        for name, step in sides.items():
+            time.sleep(0.3)
+            results[name].append(median_ms(step, args.repeat))
+
+    naive = {"conv": median_ms(lambda: (conv2d_naive(x, W, b, padding=1), conv2d_naive_backward(x, W, g, padding=1)),
+                               args.naive_repeat),
+             "max-pool": median_ms(lambda: (max_pool2d_naive(xp, 2), max_pool2d_naive_backward(xp, gp, 2)),
+                                   args.naive_repeat)}
+
+    print(f"\nforward + backward, median ms of {args.repeat} steps, per round ({args.rounds} rounds):")
+    for name, values in results.items():
+        print(f"  {name:>30}: " + " ".join(f"{v:7.2f}" for v in values) + f"   median {np.median(values):7.2f}")
+    for name, label in [("conv", "Conv2D(16, 32, 3, padding=1) on (128, 16, 14, 14)"),
+                        ("max-pool", "MaxPool2D(2) on (128, 32, 14, 14)")]:
+        ours = np.array(results[name])
+        print(f"\n{label}:")
+        print(f"  nblib {np.median(ours):.2f} ms; loop version {naive[name]:.1f} ms "
+              f"({naive[name] / np.median(ours):.0f}x slower)")
+        if name == "conv":
+            mine = np.array(results["conv, straightforward im2col"])
+            print(f"  straightforward im2col {np.median(mine):.2f} ms ({np.median(mine / ours):.1f} times nblib's time)")
+        if torch is not None:
+            ratio = ours / np.array(results["torch " + name])
+            print(f"  PyTorch {np.median(results['torch ' + name]):.2f} ms; ratio nblib / PyTorch: median "
+                  f"{np.median(ratio):.2f}, per round " + ", ".join(f"{r:.2f}" for r in ratio)
+                  + f" (min {ratio.min():.2f}, max {ratio.max():.2f})")
+            if torch is not None and name == "conv":
+                mine = np.array(results["conv, straightforward im2col"]) / np.array(results["torch conv"])
+                print(f"  straightforward im2col / PyTorch: median {np.median(mine):.2f}")
+
+    fresh = Conv2D(16, 32, 3, padding=1, rng=np.random.default_rng(0))
+    in_out = (x.nbytes + y.nbytes) / 2**20
+    first = peak_extra_mb(lambda: (fresh.forward(x), fresh.backward(g)))
+    second = peak_extra_mb(lambda: (fresh.forward(x), fresh.backward(g)))
+    kept = sum(a.nbytes for lay in fresh._layouts.values() for a in lay.values() if isinstance(a, np.ndarray))
+    pool_in_out = (xp.nbytes + yp.nbytes) / 2**20
+    pool_step = peak_extra_mb(lambda: (pool.forward(xp), pool.backward(gp)))
+    plain_step = peak_extra_mb(lambda: (plain.forward(x), plain.backward(g)))
+    print(f"\nmemory (peak NumPy allocation during a step, beyond what existed before it):")
+    print(f"  conv: input + output {in_out:.1f} MB; first step {first:.1f} MB ({first / in_out:.1f}x), of which "
+          f"{kept / 2**20:.1f} MB are buffers kept for the next steps; later steps {second:.1f} MB "
+          f"({second / in_out:.1f}x, the returned output and input gradient included)")
+    print(f"  conv, straightforward im2col: {plain_step:.1f} MB ({plain_step / in_out:.1f}x)")
+    print(f"  max-pool: input + output {pool_in_out:.1f} MB; a step {pool_step:.1f} MB "
+          f"({pool_step / pool_in_out:.1f}x, the returned input gradient included)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""Speed of nblib on the full MNIST: the MLP and the CNN of notebooks 19 and 20, against PyTorch.
+
+    python bench/bench_mnist.py                     # MLP 3 epochs, CNN 1 epoch, side by side with PyTorch
+    python bench/bench_mnist.py --mlp-epochs 5 --cnn-epochs 2 --repeats 3
+    python bench/bench_mnist.py --until               # also: train on until 98% (MLP) and 99% (CNN)
+    python bench/bench_mnist.py --skip-cnn --no-torch
+
+Prints seconds per epoch and test accuracy for each model. When PyTorch is installed (it is never a
+requirement of the course: `pip install torch`, the CPU build), the same models run in PyTorch in
+the same process, from the same initial weights, on the same batches in the same order, and the
+ratio nblib / PyTorch of their epoch times is printed (below 1.0: nblib is faster).
+
+How it is measured (see NOTES.md): whole epochs are timed, nblib's through `fit` exactly as the
+notebooks train, and the two libraries alternate epoch by epoch with a pause between them, since
+their thread pools slow each other down when interleaved more finely. The first epoch of each is
+slower (buffers, caches, thread start-up) and is left out of the ratio, which compares the medians
+of the other epochs. On a shared machine the figures drift: use --repeats and read the spread.
+
+Hand-written infrastructure (not part of nblib). Models: MLP 784-256-128-10 with ReLU; CNN
+conv(1->16, 3x3, pad 1)-ReLU-maxpool 2, conv(16->32, 3x3, pad 1)-ReLU-maxpool 2, dense 1568-128-ReLU-10.
+Both with Adam(lr=1e-3), batch 128, float32, inputs scaled to [0, 1].
+"""
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import nblib
+from nblib import Adam, Conv2D, CrossEntropy, Dense, Flatten, MaxPool2D, ReLU, Sequential
+
+BATCH = 128
+
+
+def mlp(seed=0):
+    rng = np.random.default_rng(seed)
+    return Sequential([Dense(784, 256, rng=rng), ReLU(), Dense(256, 128, rng=rng), ReLU(), Dense(128, 10, rng=rng)])
+
+
+def cnn(seed=0):
+    rng = np.random.default_rng(seed)
+    return Sequential([Conv2D(1, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
+                       Conv2D(16, 32, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2), Flatten(),
+                       Dense(32 * 7 * 7, 128, rng=rng), ReLU(), Dense(128, 10, rng=rng)])
+
+
+def torch_copy(model):
+    """The same architecture in PyTorch, starting from the same weights."""
+    import torch
+
+    layers = []
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            t = torch.nn.Linear(layer.in_features, layer.out_features)
+            with torch.no_grad():
+                t.weight.copy_(torch.from_numpy(layer.params["W"].T.copy()))
+                t.bias.copy_(torch.from_numpy(layer.params["b"]))
+        elif isinstance(layer, Conv2D):
+            t = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding)
+            with torch.no_grad():
+                t.weight.copy_(torch.from_numpy(layer.params["W"]))
+                t.bias.copy_(torch.from_numpy(layer.params["b"]))
+        elif isinstance(layer, ReLU):
+            t = torch.nn.ReLU()
+        elif isinstance(layer, MaxPool2D):
+            t = torch.nn.MaxPool2d(layer.kernel_size, layer.stride)
+        elif isinstance(layer, Flatten):
+            t = torch.nn.Flatten()
+        else:
+            raise TypeError(f"no PyTorch twin for {layer!r}")
+        layers.append(t)
+    return torch.nn.Sequential(*layers)
+
+
+class TorchRun:
+    """A PyTorch model trained epoch by epoch on batches given as index orders."""
+
+    def __init__(self, model, x, y, x_test, y_test):
+        import torch
+
+        self.torch = torch
+        self.model = torch_copy(model)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.loss = torch.nn.CrossEntropyLoss()
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
+        self.x_test, self.y_test = torch.from_numpy(x_test), torch.from_numpy(y_test)
+
+    def epoch(self, order):
+        torch = self.torch
+        order = torch.from_numpy(order)
+        self.model.train()
+        start = time.perf_counter()
+        for i in range(0, len(order), BATCH):
+            batch = order[i:i + BATCH]
+            self.optimizer.zero_grad()
+            self.loss(self.model(self.x[batch]), self.y[batch]).backward()
+            self.optimizer.step()
+        return time.perf_counter() - start
+
+    def accuracy(self):
+        torch = self.torch
+        self.model.eval()
+        with torch.no_grad():
+            correct = sum(int((self.model(self.x_test[i:i + 1000]).argmax(1) == self.y_test[i:i + 1000]).sum())
+                          for i in range(0, len(self.x_test), 1000))
+        return correct / len(self.x_test)
+
+
+def compare(name, make, x, y, x_test, y_test, epochs, use_torch, pause, until=None, max_epochs=30, seed=1):
+    """Train nblib (and PyTorch) side by side for `epochs`; with `until`, go on (nblib alone) until the
+    test accuracy reaches it. Returns the per-epoch times {library: [seconds, ...]}."""
+    model = make()
+    optimizer, loss = Adam(lr=1e-3), CrossEntropy()
+    run = TorchRun(model, x, y, x_test, y_test) if use_torch else None
+    fit_rng = np.random.default_rng(seed)     # fit draws one permutation per epoch from it ...
+    order_rng = np.random.default_rng(seed)   # ... and this twin draws the same ones for PyTorch
+    times, trained = {"nblib": [], "torch": []}, 0.0
+    print(f"\n{name}: {model.num_params():,} parameters, batch {BATCH}, Adam(lr=1e-3), float32")
+    epoch, reached = 0, None
+    while epoch < epochs or (until and reached is None and epoch < max_epochs):
+        epoch += 1
+        history = model.fit(x, y, loss, optimizer, epochs=1, batch_size=BATCH, rng=fit_rng, verbose=False)
+        order = order_rng.permutation(len(x))
+        seconds = history["time"][0]
+        trained += seconds
+        times["nblib"].append(seconds)
+        accuracy = model.evaluate(x_test, y_test, loss)["accuracy"]
+        line = f"  epoch {epoch:>2}  nblib {seconds:6.2f} s  test {accuracy:.2%}"
+        if until and reached is None and accuracy >= until:
+            reached = (epoch, trained)
+        if run is not None and epoch <= epochs:
+            time.sleep(pause)
+            t = run.epoch(order)
+            times["torch"].append(t)
+            line += f"   |  torch {t:6.2f} s  test {run.accuracy():.2%}   ratio {seconds / t:.2f}"
+            time.sleep(pause)
+        print(line, flush=True)
+    if until:
+        print(f"  {until:.0%} test accuracy: " + (f"after epoch {reached[0]}, {reached[1]:.1f} s of training"
+                                                 if reached else f"not reached in {epoch} epochs"))
+    if len(times["torch"]) > 1:
+        a, b = statistics.median(times["nblib"][1:epochs]), statistics.median(times["torch"][1:])
+        print(f"  median epoch after the first: nblib {a:.2f} s, torch {b:.2f} s, ratio {a / b:.2f}")
+    return times
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mlp-epochs", type=int, default=3)
+    parser.add_argument("--cnn-epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=1, help="run everything this many times")
+    parser.add_argument("--until", action="store_true", help="train on until 98%% (MLP) and 99%% (CNN)")
+    parser.add_argument("--skip-mlp", action="store_true")
+    parser.add_argument("--skip-cnn", action="store_true")
+    parser.add_argument("--no-torch", action="store_true", help="nblib only, even if PyTorch is installed")
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds of rest between the two libraries")
+    args = parser.parse_args(argv)
+
+    use_torch = not args.no_torch
+    if use_torch:
+        try:
+            import torch
+            print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+        except ImportError:
+            print("PyTorch is not installed: nblib alone (pip install torch to compare)")
+            use_torch = False
+    print(f"NumPy {np.__version__}, nblib from {nblib.__file__}")
+
+    x_train, y_train, x_test, y_test = nblib.load_mnist()
+    x_train = x_train.astype(np.float32) / 255
+    x_test = x_test.astype(np.float32) / 255
+    results = {}
+    for repeat in range(args.repeats):
+        if args.repeats > 1:
+            print(f"\n=== repeat {repeat + 1} of {args.repeats} ===")
+        if not args.skip_mlp:
+            results.setdefault("MLP", []).append(compare(
+                "MLP 784-256-128-10", mlp, x_train.reshape(-1, 784), y_train, x_test.reshape(-1, 784), y_test,
+                args.mlp_epochs, use_torch, args.pause, until=0.98 if args.until else None))
+        if not args.skip_cnn:
+            results.setdefault("CNN", []).append(compare(
+                "CNN conv16-pool-conv32-pool-dense128", cnn, x_train[:, None], y_train, x_test[:, None], y_test,
+                args.cnn_epochs, use_torch, args.pause, until=0.99 if args.until else None, max_epochs=15))
+    if args.repeats > 1:
+        print("\nspread over the repeats (epochs after the first of each run; the CNN's first epoch if it ran one):")
+        for name, runs in results.items():
+            for library in ("nblib", "torch"):
+                t = [s for r in runs for s in (r[library][1:] if len(r[library]) > 1 else r[library])]
+                if t:
+                    print(f"  {name} {library:>5}: min {min(t):.2f} s, median {statistics.median(t):.2f} s, "
+                          f"max {max(t):.2f} s per epoch ({len(t)} epochs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
