@@ -86,6 +86,31 @@ def peak_extra_mb(step):
     return (peak - before) / 2**20
 
 
+def profile_conv(conv, x, g, steps=20):
+    """Split Conv2D's step time into matrix products and everything else (copies and layout), by
+    timing every np.matmul call during the steps (the layer calls np.matmul for all three)."""
+    real_matmul, spent = np.matmul, [0.0]
+
+    def timed_matmul(*args, **kwargs):
+        start = time.perf_counter()
+        result = real_matmul(*args, **kwargs)
+        spent[0] += time.perf_counter() - start
+        return result
+
+    np.matmul = timed_matmul
+    try:
+        start = time.perf_counter()
+        for _ in range(steps):
+            conv.forward(x)
+            conv.backward(g)
+        total = time.perf_counter() - start
+    finally:
+        np.matmul = real_matmul
+    print(f"\nprofile of {steps} Conv2D steps: {1e3 * total / steps:.2f} ms per step, of which matrix products "
+          f"{1e3 * spent[0] / steps:.2f} ms ({spent[0] / total:.0%}) and the rest (copies into and out of the "
+          f"layout, col2im) {1e3 * (total - spent[0]) / steps:.2f} ms")
+
+
 def blas_description():
     info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     text = f"{info.get('name')} {info.get('version')}"
@@ -111,6 +136,7 @@ def main(argv=None):
     parser.add_argument("--torch-avx2", action="store_true",
                         help="limit PyTorch to AVX2 kernels (oneDNN and ATen), like NumPy's OpenBLAS here")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="also split Conv2D's time: products vs copies")
     args = parser.parse_args(argv)
 
     torch = None
@@ -211,6 +237,9 @@ def main(argv=None):
             if torch is not None and name == "conv":
                 mine = np.array(results["conv, straightforward im2col"]) / np.array(results["torch conv"])
                 print(f"  straightforward im2col / PyTorch: median {np.median(mine):.2f}")
+
+    if args.profile:
+        profile_conv(conv, x, g)
 
     fresh = Conv2D(16, 32, 3, padding=1, rng=np.random.default_rng(0))
     in_out = (x.nbytes + y.nbytes) / 2**20

@@ -39,12 +39,12 @@ class ReLU(Layer):
     def forward(self, x, training=True):
         self._check_input(x)
         self._positive = x > 0
-        return np.maximum(x, 0)                       # the Python 0 keeps x's dtype
+        return np.maximum(x, 0, out=np.empty_like(x))   # out= keeps the dtype, and a 0-d input an array
 
     def backward(self, grad_y):
         positive = self._cached(self._positive)
         self._check_grad(grad_y, positive.shape)
-        return grad_y * positive                      # dL/dx = G * [x > 0]
+        return np.where(positive, grad_y, 0)            # dL/dx = G * [x > 0]
 
 
 # ---- from notebooks/04_leaky_relu.ipynb ----

@@ -39,7 +39,7 @@ def gradcheck(layer_or_loss, *inputs, eps=1e-6, seed=0):
               for a in inputs]
     if hasattr(obj, "params"):  # a layer: check d(sum(y * g))/d(x and params) for a random g
         (x,) = inputs
-        g = np.random.default_rng(seed).standard_normal(obj.forward(x).shape)
+        g = np.asarray(np.random.default_rng(seed).standard_normal(obj.forward(x).shape))  # 0-d too
         f = lambda: float(np.sum(obj.forward(x) * g))
         obj.forward(x)
         analytic = {"x": obj.backward(g), **{name: grad.copy() for name, grad in obj.grads.items()}}

@@ -267,7 +267,7 @@ class Conv2D(Layer):
             G = lay["G"][:, :m * Hg * Wg]                   # zero wherever no output was kept
             G.reshape(O, m, Hg, Wg)[:, :, :Ho * sh:sh, :Wo * sw:sw] = grad_y[n0:n0 + m].transpose(1, 0, 2, 3)
             cols = self._im2col(lay, start, m * Hg * Wg)    # rebuilt from X: cheaper than keeping it
-            dWb += cols @ G.T                               # dL/dW_mat (and dL/db in the last row)
+            dWb += np.matmul(cols, G.T)                     # dL/dW_mat (and dL/db in the last row)
             dcols = np.matmul(W_T, G, out=cols[:K])         # dL/dcols, over cols (not the ones row)
             for t, shift in enumerate(lay["taps"]):         # col2im: each tap's rows shifted back
                 dX[:, start + shift:start + shift + m * Hg * Wg] += dcols[t * C:(t + 1) * C]

@@ -217,3 +217,24 @@ def test_relu_network_trains_through_the_activations():
     for layer in layers[::2]:
         analytic = layer.grads["W"].copy()
         assert relative_error(analytic, numeric_grad(objective, layer.params["W"])) < 1e-7
+
+
+@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU(0.1)], ids=repr)
+@pytest.mark.parametrize("value", [2.0, -2.0])
+def test_a_0d_input_gives_0d_arrays(layer, value):
+    x = np.array(value, np.float32)
+    y = layer.forward(x)
+    grad = layer.backward(np.array(3.0, np.float32))
+    assert isinstance(y, np.ndarray) and y.shape == () and y.dtype == np.float32
+    assert isinstance(grad, np.ndarray) and grad.shape == () and grad.dtype == np.float32
+    expected_y = {"Linear": value, "ReLU": max(value, 0.0), "LeakyReLU": value if value > 0 else 0.1 * value}
+    expected_grad = {"Linear": 3.0, "ReLU": 3.0 if value > 0 else 0.0, "LeakyReLU": 3.0 if value > 0 else 0.3}
+    name = type(layer).__name__
+    assert float(y) == pytest.approx(expected_y[name]) and float(grad) == pytest.approx(expected_grad[name])
+
+
+@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU(0.1)], ids=repr)
+def test_nan_is_passed_on_not_hidden(layer):
+    # as torch.relu and torch.nn.functional.leaky_relu: a NaN input gives a NaN output
+    y = layer.forward(np.array([np.nan, 1.0, -1.0]))
+    assert np.isnan(y[0]) and not np.isnan(y[1:]).any()
