@@ -6,6 +6,7 @@ from .model import TrainingDiverged, Callback, Sequential, EarlyStopping
 from .activations import Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Softmax
 from .losses import Loss, MSE, L1, Huber, CrossEntropy, BinaryCrossEntropy
 from .optim import Optimizer, SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW
+from .landscape import filter_normalized_direction, loss_landscape, plot_loss_landscape
 from .conv_plots import digit_image, plot_sliding_window, plot_feature_maps, plot_kernel
 from .datasets import make_a_greater_b, make_a_approx_b, make_xor, make_spirals, make_sine
 from .mnist import load_mnist, load_fashion_mnist, FASHION_MNIST_CLASSES, read_idx, write_idx

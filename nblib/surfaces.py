@@ -127,9 +127,17 @@ def _levels(surface, z, levels):
     return lo + np.geomspace(span * 1e-4, span, levels)
 
 
+def _pale_viridis():
+    """viridis mixed half and half with white: opaque pale colours under bright trajectories."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(colormaps["viridis"](np.linspace(0, 1, 256))[:, :3] * 0.5 + 0.5)
+
+
 def plot_trajectories(surface, trajectories, ax=None, levels=30, title=None):
-    """Contour plot of `surface` with each trajectory (a dict name -> array (steps + 1, 2), or one
-    array) drawn as a line with markers; the start is marked with a black circle, the minimum
+    """Filled contour plot of `surface` (dark is low) with each trajectory (a dict name -> array
+    (steps + 1, 2), or one array) drawn as a line with markers; the start is marked with a black circle, the minimum
     with a star. The axes keep the surface's limits, so a diverging run flies off the picture."""
     import matplotlib.pyplot as plt
 
@@ -138,7 +146,9 @@ def plot_trajectories(surface, trajectories, ax=None, levels=30, title=None):
     ax = ax or plt.subplots(figsize=(5.5, 4))[1]
     gx, gy = np.meshgrid(np.linspace(*surface.xlim, 300), np.linspace(*surface.ylim, 300))
     z = surface.f(np.stack([gx, gy], axis=-1))
-    ax.contour(gx, gy, z, levels=_levels(surface, z, levels), cmap="viridis", linewidths=0.6, alpha=0.8)
+    levels = _levels(surface, z, levels)
+    ax.contourf(gx, gy, z, levels=levels, cmap=_pale_viridis(), extend="both")
+    ax.contour(gx, gy, z, levels=levels[::3], colors="white", linewidths=0.5)  # a few lines: small PNGs
     for name, path in trajectories.items():
         path = np.asarray(path)
         n = np.isfinite(path).all(axis=1).sum() - 1
