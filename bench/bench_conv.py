@@ -11,7 +11,13 @@ forward and one backward. Each round times every side `repeat` times and keeps t
 sides take turns with a pause between them (thread pools that are still spinning slow the other
 side down), and the ratio nblib / PyTorch is computed within each round, so that the load of a
 shared machine, which drifts over minutes, affects both sides of a ratio alike. The spread of the
-per-round ratios is printed with their median.
+per-round ratios is printed with their median. When other processes keep both cores busy,
+every multi-threaded OpenBLAS call can stall for several milliseconds (whole scheduler ticks;
+OPENBLAS_NUM_THREADS=1 does not), so rounds far from the others are load, not the layer.
+NumPy's OpenBLAS picks its kernels at start-up from the CPU model (printed below); on a CPU that
+it does not recognise it may fall back to AVX2 kernels where PyTorch uses AVX-512:
+`--torch-avx2` compares like with like, and OPENBLAS_CORETYPE=SkylakeX (set before Python
+starts, on an AVX-512 CPU only) gives NumPy the AVX-512 kernels.
 
 Memory: the peak of what NumPy allocates during one step (tracemalloc sees NumPy's buffers),
 compared with the size of the layer's input plus output. A first step includes the buffers that

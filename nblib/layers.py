@@ -88,6 +88,7 @@ class Dense(Layer):
         self.params = {"W": W.astype(np.float32), "b": np.zeros(out_features, np.float32)}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self._x = None
+        self.needs_input_grad = True   # fit turns it off in a model's first layer, where dL/dx is unused
 
     def config(self):
         return {"in_features": self.in_features, "out_features": self.out_features, "init": self.init}
@@ -108,6 +109,8 @@ class Dense(Layer):
         self._check_grad(grad_y, (x.shape[0], self.out_features))
         self.grads["W"][...] = x.T @ grad_y          # dL/dW = x^T g        (in, out)
         self.grads["b"][...] = grad_y.sum(axis=0)    # dL/db = sum_n g_n    (out,)
+        if not self.needs_input_grad:
+            return None                              # the data's gradient: a third of the work, unused
         return grad_y @ self.params["W"].T           # dL/dx = g W^T        (batch, in)
 
 

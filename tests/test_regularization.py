@@ -257,3 +257,54 @@ def test_a_missing_validation_metric_is_explained():
 def test_bad_arguments_are_refused(kwargs):
     with pytest.raises(ValueError, match="EarlyStopping"):
         EarlyStopping(**kwargs)
+
+
+# ---- fit skips the gradient of the training data (the speed work of the MNIST notebooks) ----
+
+def test_fit_trains_exactly_as_a_loop_that_computes_every_gradient():
+    rng = np.random.default_rng(18)
+    x = rng.standard_normal((50, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 50)
+    make = lambda: Sequential([Dense(4, 5, rng=np.random.default_rng(19)), Dense(5, 3, rng=np.random.default_rng(20))])
+    fitted, looped = make(), make()
+    fitted.fit(x, y, CrossEntropy(), SGD(lr=0.1), epochs=2, batch_size=16, rng=np.random.default_rng(21),
+               verbose=False)
+    loss, optimizer, order_rng = CrossEntropy(), SGD(lr=0.1), np.random.default_rng(21)
+    for _ in range(2):
+        order = order_rng.permutation(50)
+        for start in range(0, 50, 16):
+            batch = order[start:start + 16]
+            loss.forward(looped.forward(x[batch]), y[batch])
+            grad_x = looped.backward(loss.backward())
+            assert grad_x.shape == (len(batch), 4)       # the plain backward computes dL/dx
+            optimizer.step(looped)
+    for a, b in zip(weights(fitted), weights(looped)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fit_skips_the_first_layers_input_gradient_and_restores_it():
+    seen = []
+
+    class Spy(Dense):
+        def backward(self, grad_y):
+            grad_x = super().backward(grad_y)
+            seen.append(grad_x)
+            return grad_x
+
+    rng = np.random.default_rng(22)
+    model = Sequential([Spy(3, 4, rng=rng), Dense(4, 2, rng=rng)])
+    x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.integers(0, 2, 8)
+    model.fit(x, y, CrossEntropy(), SGD(lr=0.1), epochs=1, batch_size=4, verbose=False)
+    assert seen == [None, None]                          # not computed during training
+    assert model.layers[0].needs_input_grad and model.layers[1].needs_input_grad
+    model.forward(x)
+    assert model.backward(np.ones((8, 2), np.float32)).shape == (8, 3)   # and back after fit
+
+
+def test_the_input_gradient_is_restored_when_training_fails():
+    rng = np.random.default_rng(23)
+    model = Sequential([Dense(3, 2, rng=rng)])
+    x = np.full((4, 3), np.nan, np.float32)
+    with pytest.raises(FloatingPointError):
+        model.fit(x, np.zeros(4, np.int64), CrossEntropy(), SGD(lr=0.1), epochs=1, verbose=False)
+    assert model.layers[0].needs_input_grad
