@@ -6,27 +6,10 @@ import numpy as np
 import pytest
 
 from nblib import Dense, LeakyReLU, Linear, ReLU, Sequential, gradcheck
+from reference import numeric_grad, relative_error
 
 SHAPES = [(7,), (5, 3), (2, 3, 4, 5)]
 ALPHAS = [0.0, 0.01, 0.2, 1.0, 3.0]
-
-
-def numeric_grad(f, a, eps=1e-6):
-    """Central differences of the scalar f() with respect to every element of a (changed in place)."""
-    g = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        fp = f()
-        a[i] = old - eps
-        fm = f()
-        a[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
-
-
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b))
 
 
 def away_from_zero(shape, seed):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nblib import Conv2D, Sequential, conv2d_naive, conv2d_naive_backward, gradcheck
+from reference import numeric_grad, relative_error as rel
 
 
 def as_pair(v):
@@ -54,24 +55,6 @@ def reference_backward(x, W, G, stride, padding):
                                 dW[o, c, u, v] += g * xp[n, c, sh * i + u, sw * j + v]
                                 dxp[n, c, sh * i + u, sw * j + v] += g * W[o, c, u, v]
     return dxp[:, :, ph:ph + H, pw:pw + Wd], dW, db
-
-
-def numeric_grad(f, a, eps=1e-6):
-    """Central differences, written here independently of nblib.gradcheck."""
-    g = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        fp = f()
-        a[i] = old - eps
-        fm = f()
-        a[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
-
-
-def rel(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
 
 
 # (in_channels, out_channels, kernel_size, stride, padding), input shape

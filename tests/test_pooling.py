@@ -8,6 +8,7 @@ import pytest
 
 from nblib import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, gradcheck,
                    max_pool2d_naive, max_pool2d_naive_backward)
+from reference import numeric_grad, relative_error as rel
 
 
 def as_pair(v):
@@ -56,24 +57,6 @@ def reference_avg(x, G, kernel_size, stride):
                     for q in cols:
                         dx[n, c, r, q] += G[n, c, i, j] / size
     return y, dx
-
-
-def numeric_grad(f, a, eps=1e-6):
-    """Central differences, written here independently of nblib.gradcheck."""
-    g = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        fp = f()
-        a[i] = old - eps
-        fm = f()
-        a[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
-
-
-def rel(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
 
 
 # (kernel_size, stride), input shape
