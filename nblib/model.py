@@ -196,7 +196,8 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, model, epoch, history):
         if self.monitor not in history:
             hint = ": pass validation_data to fit" if self.monitor.startswith("val_") else ""
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but fit records only {sorted(history)}{hint}")
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but fit records only "
+                             f"{sorted(history)}{hint}")
         value = history[self.monitor][-1]
         if self.best is None or self.sign * value < self.sign * self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch + 1, 0   # epochs count from 1, as in the plots
