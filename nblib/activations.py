@@ -44,7 +44,7 @@ class ReLU(Layer):
     def backward(self, grad_y):
         positive = self._cached(self._positive)
         self._check_grad(grad_y, positive.shape)
-        return np.where(positive, grad_y, 0)            # dL/dx = G * [x > 0]
+        return np.multiply(grad_y, positive, out=np.empty_like(grad_y))  # dL/dx = G * [x > 0]; much faster than np.where
 
 
 # ---- from notebooks/04_leaky_relu.ipynb ----

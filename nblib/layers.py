@@ -180,6 +180,7 @@ class Conv2D(Layer):
         self.params = {"W": W.astype(np.float32), "b": np.zeros(out_channels, np.float32)}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self._x_shape = None
+        self.needs_input_grad = True   # fit turns it off in a model's first layer, where dL/dx is unused
         self._layouts = {}
 
     def config(self):
@@ -262,7 +263,8 @@ class Conv2D(Layer):
         K = C * kh * kw
         lay = self._layout(x_shape, self._Wb.dtype)
         Hg, Wg, n, before, dX = lay["Hg"], lay["Wg"], lay["n"], lay["before"], lay["dX"]
-        dX.fill(0)
+        if self.needs_input_grad:
+            dX.fill(0)
         dWb = np.zeros((K + 1, O), grad_y.dtype)
         W_T = np.ascontiguousarray(self._Wb[:, :K].T)       # W_mat^T, (K, O)
         for n0 in range(0, N, n):
@@ -271,11 +273,15 @@ class Conv2D(Layer):
             G.reshape(O, m, Hg, Wg)[:, :, :Ho * sh:sh, :Wo * sw:sw] = grad_y[n0:n0 + m].transpose(1, 0, 2, 3)
             cols = self._im2col(lay, start, m * Hg * Wg)    # rebuilt from X: cheaper than keeping it
             dWb += np.matmul(cols, G.T)                     # dL/dW_mat (and dL/db in the last row)
+            if not self.needs_input_grad:
+                continue
             dcols = np.matmul(W_T, G, out=cols[:K])         # dL/dcols, over cols (not the ones row)
             for t, shift in enumerate(lay["taps"]):         # col2im: each tap's rows shifted back
                 dX[:, start + shift:start + shift + m * Hg * Wg] += dcols[t * C:(t + 1) * C]
         self.grads["W"][...] = dWb[:K].T.reshape(O, kh, kw, C).transpose(0, 3, 1, 2)
         self.grads["b"][...] = dWb[K]
+        if not self.needs_input_grad:
+            return None                                     # the data's gradient: skipped, unused
         grad_x = np.empty(x_shape, dX.dtype)
         grad_x.transpose(1, 0, 2, 3)[...] = dX[:, before:before + N * Hg * Wg].reshape(C, N, Hg, Wg)[:, :, :H, :W]
         return grad_x

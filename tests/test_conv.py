@@ -270,3 +270,17 @@ def test_config_save_and_load_round_trip(tmp_path):
     x = rng.standard_normal((2, 2, 6, 5)).astype(np.float32)
     assert loaded.layers[0].config() == layer.config()
     np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+
+
+def test_first_layer_can_skip_the_input_gradient():
+    """fit turns needs_input_grad off in a model's first layer: same W and b gradients, no dL/dx."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 2, 6, 5)).astype(np.float32)
+    G = rng.standard_normal((3, 4, 6, 5)).astype(np.float32)
+    full, skip = Conv2D(2, 4, 3, padding=1, rng=np.random.default_rng(0)), Conv2D(2, 4, 3, padding=1, rng=np.random.default_rng(0))
+    skip.needs_input_grad = False
+    full.forward(x)
+    skip.forward(x)
+    assert full.backward(G) is not None and skip.backward(G) is None
+    for name in ("W", "b"):
+        np.testing.assert_array_equal(skip.grads[name], full.grads[name])
