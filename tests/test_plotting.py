@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from nblib import (SGD, CrossEntropy, Dense, LivePlot, Sequential, make_a_greater_b, make_spirals,  # noqa: E402
-                   plot_decision_boundary, plot_history)
+                   plot_confusion_matrix, plot_decision_boundary, plot_history, plot_images, plot_probabilities)
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +50,52 @@ def test_live_plot_redraws_during_fit(capsys):
     axes = live._fig.axes
     assert axes[0].get_ylabel() == "loss" and len(axes[0].lines[0].get_ydata()) == 3
     assert axes[2].get_title() == "epoch 3"
+
+
+def test_confusion_matrix_counts_match_a_loop():
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
+    expected = np.zeros((4, 4), int)
+    for t, p in zip(y_true, y_pred):
+        expected[t, p] += 1
+    counts = plot_confusion_matrix(y_true, y_pred)
+    np.testing.assert_array_equal(counts, expected)
+    assert counts.sum() == 200
+
+
+def test_confusion_matrix_uses_the_class_names_for_its_size_and_ticks():
+    names = ["cat", "dog", "bird"]
+    fig, ax = plt.subplots()
+    counts = plot_confusion_matrix(np.array([0, 1]), np.array([1, 1]), class_names=names, ax=ax)
+    assert counts.shape == (3, 3) and counts[0, 1] == 1 and counts[1, 1] == 1
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+
+
+def test_images_grid_shape_titles_and_channel_axis():
+    images = np.random.default_rng(1).random((7, 1, 5, 5))
+    axes = plot_images(images, titles=[str(i) for i in range(7)], ncols=3)
+    assert len(axes) == 9                                   # 3 rows of 3, two left empty
+    assert [ax.get_title() for ax in axes[:7]] == [str(i) for i in range(7)]
+    assert len(axes[0].images) == 1 and len(axes[8].images) == 0
+    np.testing.assert_array_equal(axes[2].images[0].get_array(), images[2, 0])
+
+
+def test_images_symmetric_scale_is_centred_on_zero():
+    axes = plot_images(np.array([[[-1.0, 3.0]]]), symmetric=True)
+    assert axes[0].images[0].get_clim() == (-3.0, 3.0)
+
+
+def test_images_refuses_a_wrong_shape():
+    with pytest.raises(ValueError, match="plot_images expected images of shape"):
+        plot_images(np.zeros((5, 5)))
+
+
+def test_probability_bars_colour_the_true_class_and_a_wrong_top_answer():
+    p = np.array([0.1, 0.6, 0.3])
+    ax = plot_probabilities(p, label=2)
+    heights = [bar.get_height() for bar in ax.patches]
+    np.testing.assert_allclose(heights, p)
+    colours = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
+    assert colours[2] == matplotlib.colors.to_hex("tab:green")   # the true class
+    assert colours[1] == matplotlib.colors.to_hex("tab:red")     # the wrong top answer
+    assert colours[0] == matplotlib.colors.to_hex("tab:gray")
