@@ -94,6 +94,8 @@ class Sequential:
         skip_input_grad = getattr(first, "needs_input_grad", False)  # a first layer that can skip dL/dx
         for callback in callbacks:
             callback.on_train_begin(self, history)
+        if skip_input_grad:
+            first.needs_input_grad = False  # no one uses the gradient of the training data
         try:
             for epoch in range(epochs):
                 if lr_schedule is not None:
@@ -101,27 +103,21 @@ class Sequential:
                 start_time = time.perf_counter()
                 order = rng.permutation(n) if shuffle else np.arange(n)
                 total, correct = 0.0, 0.0
-                if skip_input_grad:
-                    first.needs_input_grad = False   # no one uses the gradient of the training data
-                try:
-                    for start in range(0, n, batch_size):
-                        batch = order[start:start + batch_size]
-                        pred = self.forward(x[batch], training=True)
-                        value = loss.forward(pred, y[batch])
-                        if not np.isfinite(value):
-                            raise TrainingDiverged(
-                                f"Training diverged: the loss is {value} at epoch {epoch + 1}, batch "
-                                f"{start // batch_size + 1}. Try a smaller learning rate "
-                                f"(it is {optimizer.lr}) or check the inputs for NaN/inf.", history)
-                        self.backward(loss.backward())
-                        optimizer.step(self)
-                        total += value * len(batch)
-                        if hasattr(loss, "accuracy"):
-                            correct += loss.accuracy(pred, y[batch]) * len(batch)
-                        bar.update(1)
-                finally:
-                    if skip_input_grad:
-                        first.needs_input_grad = True
+                for start in range(0, n, batch_size):
+                    batch = order[start:start + batch_size]
+                    pred = self.forward(x[batch], training=True)
+                    value = loss.forward(pred, y[batch])
+                    if not np.isfinite(value):
+                        raise TrainingDiverged(
+                            f"Training diverged: the loss is {value} at epoch {epoch + 1}, batch "
+                            f"{start // batch_size + 1}. Try a smaller learning rate "
+                            f"(it is {optimizer.lr}) or check the inputs for NaN/inf.", history)
+                    self.backward(loss.backward())
+                    optimizer.step(self)
+                    total += value * len(batch)
+                    if hasattr(loss, "accuracy"):
+                        correct += loss.accuracy(pred, y[batch]) * len(batch)
+                    bar.update(1)
                 logs = {"loss": total / n}
                 if hasattr(loss, "accuracy"):
                     logs["accuracy"] = correct / n
@@ -135,6 +131,8 @@ class Sequential:
                     break
         finally:
             bar.close()
+            if skip_input_grad:
+                first.needs_input_grad = True
         for callback in callbacks:
             callback.on_train_end(self, history)
         return history
