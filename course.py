@@ -56,7 +56,8 @@ def main(argv):
         sys.exit(__doc__)
     setup()
     if argv[0] == "lab":
-        return run(PYTHON, "-m", "jupyter", "lab", "notebooks/00_introduction.ipynb", *argv[1:])
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers, cloud VMs
+        return run(PYTHON, "-m", "jupyter", "lab", *as_root, "notebooks/00_introduction.ipynb", *argv[1:])
     if os.name != "nt":
         ensure_chromium()
     return run(PYTHON, "-m", "pytest", *argv[1:])

@@ -3,12 +3,12 @@
     python tools/nb.py from-py draft.py notebooks/05_tanh.ipynb   # percent-format draft -> notebook
     python tools/nb.py to-py notebooks/05_tanh.ipynb draft.py      # notebook -> percent-format draft
     python tools/nb.py run notebooks/05_tanh.ipynb [...]           # execute in place, outputs stored
+    python tools/nb.py strip-widgets notebooks/*.ipynb              # drop stored slider views (run does it)
 
 A draft uses jupytext's "percent" cells: a line `# %%` starts a code cell and `# %% [markdown]`
 a Markdown cell whose lines are commented with `# `. Notebooks stay the source of truth; drafts
 are a convenience for writing them in an editor.
 """
-import subprocess
 import sys
 from pathlib import Path
 
@@ -50,13 +50,48 @@ def to_py(notebook, draft):
     Path(draft).write_text("\n\n".join(out) + "\n", encoding="utf-8")
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widgets(nb):
+    """Drop every widget view from the stored outputs, and the saved widget state.
+
+    A stored slider is only a view of a kernel-side object: JupyterLab, opening the file, cannot
+    restore it and shows its text fallback `interactive(children=...)` instead. Without it the
+    reader sees nothing until the cell runs; the ordinary cell below each slider keeps the static plot.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
 def run(*notebooks):
+    """Execute each notebook in place, one cell after another in a fresh kernel, then strip widgets.
+
+    nbclient's execute_cell, cell by cell: `jupyter nbconvert --execute` sometimes hung here with
+    an idle kernel (see shared/NOTES.md). Stops at the first cell that raises.
+    """
+    from nbclient import NotebookClient
+
     for notebook in notebooks:
-        subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                        "--inplace", "--ExecutePreprocessor.timeout=1800",
-                        "--ExecutePreprocessor.kernel_name=python3", notebook], check=True)
+        path = Path(notebook).resolve()
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=1800, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        with client.setup_kernel():
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+        nbformat.write(strip_widgets(nb), path)
+        print(f"ran {notebook}", flush=True)
+
+
+def strip(*notebooks):
+    for notebook in notebooks:
+        nbformat.write(strip_widgets(nbformat.read(notebook, as_version=4)), notebook)
 
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"from-py": from_py, "to-py": to_py, "run": run}[command](*args)
+    {"from-py": from_py, "to-py": to_py, "run": run, "strip-widgets": strip}[command](*args)
