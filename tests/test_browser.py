@@ -33,9 +33,9 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 # generous limits: the machine may be shared with other jobs
 SERVER_START_S = 180
 KERNEL_READY_S = 240
-FIRST_PLOT_S = 900     # Run All of a full-MNIST notebook trains its models first
+FIRST_PLOT_S = 1800    # Run All of a full-MNIST notebook trains its models first (minutes; more on a busy machine)
 REDRAW_S = 180
-KERNEL_BUSY_S = 900    # the longest the kernel may stay busy (Run All, redraws)
+KERNEL_BUSY_S = 1800   # the longest the kernel may stay busy (Run All, redraws)
 SETTLE_S = 3           # idle this long in a row = nothing left to run
 
 
