@@ -4,13 +4,13 @@
 import numpy as np
 from nblib.layers import Layer
 
-__all__ = ['Linear', 'ReLU', 'LeakyReLU', 'Tanh', 'Sigmoid', 'Softmax']
+__all__ = ['Identity', 'ReLU', 'LeakyReLU', 'Tanh', 'sigmoid', 'Sigmoid', 'Softmax']
 
 # ---- from notebooks/02_linear.ipynb ----
 
 
-class Linear(Layer):
-    """The identity activation f(x) = x, element-wise on any shape: values and gradients pass through."""
+class Identity(Layer):
+    """The identity ("linear") activation f(x) = x, as torch.nn.Identity: values and gradients pass through."""
 
     def __init__(self):
         super().__init__()
@@ -100,6 +100,12 @@ class Tanh(Layer):
 # ---- from notebooks/06_sigmoid.ipynb ----
 
 
+def sigmoid(x):
+    """1 / (1 + exp(-x)) element-wise, exact for any finite x: exp only ever sees -|x| <= 0."""
+    e = np.exp(-np.abs(x))                       # in (0, 1]: it cannot overflow
+    return np.where(x >= 0, 1, e) / (1 + e)      # 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) for x < 0
+
+
 class Sigmoid(Layer):
     """sigma(x) = 1 / (1 + exp(-x)) element-wise, with values in (0, 1); exact for any finite x."""
 
@@ -109,8 +115,7 @@ class Sigmoid(Layer):
 
     def forward(self, x, training=True):
         self._check_input(x)
-        e = np.exp(-np.abs(x))  # exp of a number <= 0 lies in (0, 1]: it cannot overflow
-        self._y = np.where(x >= 0, 1, e) / (1 + e)  # 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) for x < 0
+        self._y = sigmoid(x)
         return self._y
 
     def backward(self, grad_y):

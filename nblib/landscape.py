@@ -2,15 +2,11 @@
 # Sources: notebooks/15_optimizers_compared.ipynb
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
+from nblib.layers import new_rng, positive_int
 
 __all__ = ['filter_normalized_direction', 'loss_landscape', 'plot_loss_landscape']
 
 # ---- from notebooks/15_optimizers_compared.ipynb ----
-
-
-def _parameter_arrays(model):
-    """Every parameter array of the model, layer by layer, in the order of each layer's `params`."""
-    return [p for layer in getattr(model, "layers", [model]) for p in getattr(layer, "params", {}).values()]
 
 
 def filter_normalized_direction(model, rng=None):
@@ -18,9 +14,9 @@ def filter_normalized_direction(model, rng=None):
     (Li et al., 2018): each filter's part is scaled to the norm of that filter's weights. A dense weight
     (in, out) has one filter per column (an output neuron), an array (out_channels, ...) one per entry of
     its first axis. One-axis arrays (biases) get a zero direction, as in Li et al."""
-    rng = np.random.default_rng(0) if rng is None else rng
+    rng = new_rng(rng)
     direction = []
-    for theta in _parameter_arrays(model):
+    for theta in (p.data for p in model.parameters()):
         d = rng.standard_normal(theta.shape)
         if theta.ndim == 1:
             d[...] = 0.0
@@ -40,13 +36,13 @@ def loss_landscape(model, x, y, loss, directions=None, span=1.0, steps=25, rng=N
     directions from `rng`. Returns (alphas, betas, losses), losses[i, j] being the loss at
     (alphas[j], betas[i]), as `plt.contour(alphas, betas, losses)` expects. The parameters are
     changed in place during the scan and restored exactly afterwards, even after an error."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+    if positive_int("loss_landscape", "steps", steps) < 2:
         raise ValueError(f"loss_landscape: steps must be an integer >= 2, got {steps!r}")
     if not (isinstance(span, (int, float, np.number)) and np.isfinite(span) and span > 0):
         raise ValueError(f"loss_landscape: span must be a finite number > 0, got {span!r}")
-    thetas = _parameter_arrays(model)
+    thetas = [p.data for p in model.parameters()]
     if directions is None:
-        rng = np.random.default_rng(0) if rng is None else rng
+        rng = new_rng(rng)
         directions = (filter_normalized_direction(model, rng), filter_normalized_direction(model, rng))
     d1, d2 = directions
     for d in (d1, d2):

@@ -3,9 +3,52 @@
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
 
-__all__ = ['Layer', 'Dense', 'conv2d_naive', 'conv2d_naive_backward', 'Conv2D', 'MaxPool2D', 'AvgPool2D', 'max_pool2d_naive', 'max_pool2d_naive_backward', 'Flatten', 'Dropout']
+__all__ = ['seed', 'new_rng', 'positive_int', 'Parameter', 'Layer', 'Dense', 'int_pair', 'compact_pair', 'conv2d_naive', 'conv2d_naive_backward', 'Conv2D', 'MaxPool2D', 'AvgPool2D', 'max_pool2d_naive', 'max_pool2d_naive_backward', 'Flatten', 'Dropout']
 
 # ---- from notebooks/01_dense_layer.ipynb ----
+
+
+_seeds = np.random.SeedSequence(0)   # the package's one source of random numbers
+
+
+def seed(n):
+    """Fix every random number nblib draws from now on: weights, dropout masks, shuffling."""
+    global _seeds
+    _seeds = np.random.SeedSequence(n)
+
+
+def new_rng(rng=None):
+    """`rng` if one is given, else a new generator with a stream of its own from the package's seed."""
+    return rng if rng is not None else np.random.default_rng(_seeds.spawn(1)[0])
+
+
+def positive_int(owner, name, value):
+    """`value` as an int if it is a positive integer (not a bool), else a ValueError naming `owner`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Parameter:
+    """One of a layer's parameters: `.data` is the array, `.grad` its gradient from the last backward."""
+
+    def __init__(self, layer, name):
+        self.layer, self.name = layer, name
+
+    @property
+    def data(self):
+        return self.layer.params[self.name]
+
+    @data.setter
+    def data(self, value):   # `p.data -= lr * p.grad` changes the array in place, then sets it back
+        self.layer.params[self.name] = value
+
+    @property
+    def grad(self):
+        return self.layer.grads[self.name]
+
+    def __repr__(self):
+        return f"Parameter({self.layer!r}.{self.name}: {self.data.shape} {self.data.dtype})"
 
 
 class Layer:
@@ -24,12 +67,16 @@ class Layer:
     def backward(self, grad_y):
         raise NotImplementedError
 
+    def parameters(self):
+        """The layer's parameters, in order, for a training step or an optimizer."""
+        return [Parameter(self, name) for name in self.params]
+
     def config(self):
         """The constructor's arguments as plain values (a saved model stores them)."""
         return {}
 
     def astype(self, dtype):
-        """Cast the parameters and gradients to `dtype` in place; returns the layer itself."""
+        """Cast the parameters and gradients to `dtype` (new arrays); returns the layer itself."""
         for name in self.params:
             self.params[name] = self.params[name].astype(dtype)
             self.grads[name] = np.zeros_like(self.params[name])
@@ -61,21 +108,15 @@ class Layer:
                              f"(the shape of the last forward's output), got {got}")
 
 
-def _positive_int(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 class Dense(Layer):
     """Fully connected layer y = x @ W + b, for x of shape (batch, in_features)."""
 
     def __init__(self, in_features, out_features, init="he", rng=None):
         super().__init__()
-        self.in_features = _positive_int("Dense", "in_features", in_features)
-        self.out_features = _positive_int("Dense", "out_features", out_features)
+        self.in_features = positive_int("Dense", "in_features", in_features)
+        self.out_features = positive_int("Dense", "out_features", out_features)
         self.init = init
-        rng = np.random.default_rng(0) if rng is None else rng
+        rng = new_rng(rng)
         if init == "he":        # variance 2 / fan_in keeps ReLU activations at a steady scale
             W = rng.normal(0.0, np.sqrt(2.0 / in_features), (in_features, out_features))
         elif init == "glorot":  # uniform with variance 2 / (fan_in + fan_out), for tanh and sigmoid
@@ -88,7 +129,7 @@ class Dense(Layer):
         self.params = {"W": W.astype(np.float32), "b": np.zeros(out_features, np.float32)}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self._x = None
-        self.needs_input_grad = True   # fit turns it off in a model's first layer, where dL/dx is unused
+        self.needs_input_grad = True   # a model turns it off in its first layer (see Sequential)
 
     def config(self):
         return {"in_features": self.in_features, "out_features": self.out_features, "init": self.init}
@@ -117,7 +158,7 @@ class Dense(Layer):
 # ---- from notebooks/16_convolution.ipynb ----
 
 
-def _pair(owner, name, value, minimum=1):
+def int_pair(owner, name, value, minimum=1):
     """`value` as a pair of ints (an int v means (v, v)), each at least `minimum`, or a ValueError."""
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
@@ -126,13 +167,13 @@ def _pair(owner, name, value, minimum=1):
     return int(pair[0]), int(pair[1])
 
 
-def _compact(pair):
+def compact_pair(pair):
     return pair[0] if pair[0] == pair[1] else pair
 
 
 def conv2d_naive(x, W, b, stride=1, padding=0):
     """Cross-correlation y = W * x + b by a loop over output positions: slow, written to be read."""
-    (sh, sw), (ph, pw) = _pair("conv2d_naive", "stride", stride), _pair("conv2d_naive", "padding", padding, 0)
+    (sh, sw), (ph, pw) = int_pair("conv2d_naive", "stride", stride), int_pair("conv2d_naive", "padding", padding, 0)
     O, C, kh, kw = W.shape
     x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     Ho, Wo = (x_pad.shape[2] - kh) // sh + 1, (x_pad.shape[3] - kw) // sw + 1
@@ -146,7 +187,7 @@ def conv2d_naive(x, W, b, stride=1, padding=0):
 
 def conv2d_naive_backward(x, W, grad_y, stride=1, padding=0):
     """(dL/dx, dL/dW, dL/db) of conv2d_naive, by the same loop: each window sends its share back."""
-    (sh, sw), (ph, pw) = _pair("conv2d_naive", "stride", stride), _pair("conv2d_naive", "padding", padding, 0)
+    (sh, sw), (ph, pw) = int_pair("conv2d_naive", "stride", stride), int_pair("conv2d_naive", "padding", padding, 0)
     O, C, kh, kw = W.shape
     x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     grad_x_pad, grad_W = np.zeros_like(x_pad), np.zeros_like(W)
@@ -168,25 +209,25 @@ class Conv2D(Layer):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None):
         super().__init__()
-        self.in_channels = _positive_int("Conv2D", "in_channels", in_channels)
-        self.out_channels = _positive_int("Conv2D", "out_channels", out_channels)
-        self.kernel_size = _pair("Conv2D", "kernel_size", kernel_size)
-        self.stride = _pair("Conv2D", "stride", stride)
-        self.padding = _pair("Conv2D", "padding", padding, minimum=0)
+        self.in_channels = positive_int("Conv2D", "in_channels", in_channels)
+        self.out_channels = positive_int("Conv2D", "out_channels", out_channels)
+        self.kernel_size = int_pair("Conv2D", "kernel_size", kernel_size)
+        self.stride = int_pair("Conv2D", "stride", stride)
+        self.padding = int_pair("Conv2D", "padding", padding, minimum=0)
         kh, kw = self.kernel_size
-        rng = np.random.default_rng(0) if rng is None else rng
+        rng = new_rng(rng)
         fan_in = in_channels * kh * kw  # He: each output sums C*kh*kw products, variance 2 / fan_in
         W = rng.normal(0.0, np.sqrt(2.0 / fan_in), (out_channels, in_channels, kh, kw))
         self.params = {"W": W.astype(np.float32), "b": np.zeros(out_channels, np.float32)}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self._x_shape = None
-        self.needs_input_grad = True   # fit turns it off in a model's first layer, where dL/dx is unused
+        self.needs_input_grad = True   # a model turns it off in its first layer (see Sequential)
         self._layouts = {}
 
     def config(self):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel_size": _compact(self.kernel_size), "stride": _compact(self.stride),
-                "padding": _compact(self.padding)}
+                "kernel_size": compact_pair(self.kernel_size), "stride": compact_pair(self.stride),
+                "padding": compact_pair(self.padding)}
 
     def __repr__(self):
         c = self.config()
@@ -303,12 +344,12 @@ class _Pool2D(Layer):
     def __init__(self, kernel_size, stride=None):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(name, "kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else _pair(name, "stride", stride)
+        self.kernel_size = int_pair(name, "kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else int_pair(name, "stride", stride)
         self._x = None
 
     def config(self):
-        return {"kernel_size": _compact(self.kernel_size), "stride": _compact(self.stride)}
+        return {"kernel_size": compact_pair(self.kernel_size), "stride": compact_pair(self.stride)}
 
     def output_shape(self, x_shape):
         """(N, C, H_out, W_out) for an input of shape (N, C, H, W), or a ValueError."""
@@ -378,8 +419,8 @@ class AvgPool2D(_Pool2D):
 
 def max_pool2d_naive(x, kernel_size, stride=None):
     """Max pooling by a loop over output positions: slow, written to be read."""
-    (kh, kw) = _pair("max_pool2d_naive", "kernel_size", kernel_size)
-    (sh, sw) = (kh, kw) if stride is None else _pair("max_pool2d_naive", "stride", stride)
+    (kh, kw) = int_pair("max_pool2d_naive", "kernel_size", kernel_size)
+    (sh, sw) = (kh, kw) if stride is None else int_pair("max_pool2d_naive", "stride", stride)
     N, C, H, W = x.shape
     y = np.empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1), x.dtype)
     for i in range(y.shape[2]):
@@ -390,8 +431,8 @@ def max_pool2d_naive(x, kernel_size, stride=None):
 
 def max_pool2d_naive_backward(x, grad_y, kernel_size, stride=None):
     """dL/dx of max_pool2d_naive: each window's gradient goes to its first maximum (row-major)."""
-    (kh, kw) = _pair("max_pool2d_naive", "kernel_size", kernel_size)
-    (sh, sw) = (kh, kw) if stride is None else _pair("max_pool2d_naive", "stride", stride)
+    (kh, kw) = int_pair("max_pool2d_naive", "kernel_size", kernel_size)
+    (sh, sw) = (kh, kw) if stride is None else int_pair("max_pool2d_naive", "stride", stride)
     N, C = x.shape[:2]
     n, c = np.indices((N, C))
     grad_x = np.zeros(x.shape, grad_y.dtype)
@@ -435,7 +476,7 @@ class Dropout(Layer):
         if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
         self.p = float(p)
-        self.rng = np.random.default_rng(0) if rng is None else rng
+        self.rng = new_rng(rng)
         self._shape = self._mask = None
 
     def config(self):

@@ -4,26 +4,30 @@
 import inspect
 import numpy as np
 
-__all__ = ['Optimizer', 'SGD', 'Adagrad', 'RMSprop', 'Adadelta', 'Adam', 'AdamW']
+__all__ = ['Optimizer', 'SGD', 'Adagrad', 'RMSprop', 'FLUSH_EVERY', 'flush_denormals', 'Adadelta', 'Adam', 'AdamW']
 
 # ---- from notebooks/09_sgd.ipynb ----
 
 
 class Optimizer:
-    """Shared mechanics: walk every parameter array of the layers, count its steps and keep its state.
-    A subclass writes only its update rule, `update(p, g, state)`, which changes `p` in place."""
+    """Built on the parameters it updates, as in torch.optim: `opt = SGD(model.parameters(), lr=0.1)`,
+    then `opt.step()` after each backward. `state[i]` belongs to the i-th parameter: its step count
+    and the rule's own arrays. A subclass writes only its rule, `update(p, g, state)`, which changes
+    `p` in place."""
 
-    def __init__(self, lr):
+    def __init__(self, params, lr):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
+        self.state = [{"step": 0} for _ in self.params]
         self.lr = lr
-        self.state = {}    # id(param array) -> that array's state: "step" and the rule's own arrays
-        self._arrays = {}  # id -> the array itself, so the id is never reused while we hold state
 
     @property
     def lr(self):
         return self._lr
 
     @lr.setter
-    def lr(self, value):  # checked here too, since fit's lr_schedule sets it between epochs
+    def lr(self, value):  # checked here too, since a schedule sets it during training
         self._lr = self._check("lr", value)
 
     def _check(self, name, value, low=0.0, high=np.inf, high_open=False):
@@ -36,54 +40,45 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: {name} must be a number {bound}, got {value!r}")
         return float(value)
 
-    def parameters(self, layers):
-        """(param, grad) pairs of every layer; a Sequential or a single layer can be passed too."""
-        if hasattr(layers, "layers"):          # a Sequential: its list of layers
-            layers = layers.layers
-        elif hasattr(layers, "params"):        # a single layer
-            layers = [layers]
-        for layer in layers:
-            if hasattr(layer, "layers"):       # a Sequential inside the list
-                yield from self.parameters(layer)
-                continue
-            for name, p in getattr(layer, "params", {}).items():
-                g = layer.grads[name]
-                if g.shape != p.shape:
-                    raise ValueError(f"{type(self).__name__}: {layer!r}.grads[{name!r}] has shape {g.shape}, "
-                                     f"but the parameter has shape {p.shape}")
-                yield p, g
+    def _check_flag(self, name, value):
+        if not isinstance(value, bool):
+            raise ValueError(f"{type(self).__name__}: {name} must be True or False, got {value!r}")
+        return value
 
-    def step(self, layers):
-        """Update every parameter array in place from its gradient (one step of the rule)."""
-        for p, g in self.parameters(layers):
-            self._arrays[id(p)] = p
-            state = self.state.setdefault(id(p), {"step": 0})
-            state["step"] += 1                 # t = 1 at an array's first update
+    def step(self):
+        """Update every parameter in place from its gradient: one step of the rule."""
+        for param, state in zip(self.params, self.state):
+            p, g = param.data, param.grad
+            for name, a in state.items():   # the model was cast or reloaded after the optimizer was built
+                if isinstance(a, np.ndarray) and (a.shape, a.dtype) != (p.shape, p.dtype):
+                    raise ValueError(f"{type(self).__name__}: {param!r} no longer matches its state {name!r} "
+                                     f"({a.shape} {a.dtype}): build the optimizer again after casting or loading")
+            if g.shape != p.shape:
+                raise ValueError(f"{type(self).__name__}: the gradient of {param!r} has shape {g.shape}")
+            state["step"] += 1                 # t = 1 at a parameter's first update
             self.update(p, g, state)
 
     def update(self, p, g, state):
-        """Change `p` in place from its gradient `g`; `state` is this array's dict, kept across steps."""
+        """Change `p` in place from its gradient `g`; `state` is this parameter's dict, kept across steps."""
         raise NotImplementedError
 
     def __repr__(self):
-        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        names = list(inspect.signature(type(self).__init__).parameters)[2:]
         return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n, None)!r}' for n in names)})"
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent, with momentum, dampening, weight decay and Nesterov as torch.optim.SGD."""
 
-    def __init__(self, lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-        super().__init__(lr)
+    def __init__(self, params, lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        super().__init__(params, lr)
         self.momentum = self._check("momentum", momentum)
         self.dampening = self._check("dampening", dampening, high=1.0)
         self.weight_decay = self._check("weight_decay", weight_decay)
-        if not isinstance(nesterov, bool):
-            raise ValueError(f"SGD: nesterov must be True or False, got {nesterov!r}")
+        self.nesterov = self._check_flag("nesterov", nesterov)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, "
                              f"got momentum={momentum!r}, dampening={dampening!r}")
-        self.nesterov = nesterov
 
     def update(self, p, g, state):
         if self.weight_decay:
@@ -105,8 +100,8 @@ class SGD(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad: each coordinate's step divided by the root of its accumulated squared gradients, as torch.optim.Adagrad."""
 
-    def __init__(self, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
-        super().__init__(lr)
+    def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+        super().__init__(params, lr)
         self.lr_decay = self._check("lr_decay", lr_decay)
         self.weight_decay = self._check("weight_decay", weight_decay)
         self.initial_accumulator_value = self._check("initial_accumulator_value", initial_accumulator_value)
@@ -129,15 +124,13 @@ class Adagrad(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop: steps divided by the root of a moving average of squared gradients, as torch.optim.RMSprop."""
 
-    def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-        super().__init__(lr)
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        super().__init__(params, lr)
         self.alpha = self._check("alpha", alpha, high=1.0)
         self.eps = self._check("eps", eps)
         self.weight_decay = self._check("weight_decay", weight_decay)
         self.momentum = self._check("momentum", momentum)
-        if not isinstance(centered, bool):
-            raise ValueError(f"RMSprop: centered must be True or False, got {centered!r}")
-        self.centered = centered
+        self.centered = self._check_flag("centered", centered)
 
     def update(self, p, g, state):
         if "square_avg" not in state:
@@ -171,18 +164,18 @@ class RMSprop(Optimizer):
 # ---- from notebooks/13_adadelta.ipynb ----
 
 
-_FLUSH_EVERY = 10  # steps between two sweeps of the float32 running averages for denormal numbers
+FLUSH_EVERY = 10  # steps between two sweeps of the float32 running averages for denormal numbers
 
 
-def _flush_denormals(state, *names):
-    """Every `_FLUSH_EVERY` steps, set the float32 values of `state[name]` that are smaller in size
+def flush_denormals(state, *names):
+    """Every `FLUSH_EVERY` steps, set the float32 values of `state[name]` that are smaller in size
     than the smallest normal float32 (~1.2e-38) to zero, in place.
 
     A running average of a gradient that has become zero decays geometrically into the "denormal"
     numbers below 1.2e-38, where rounding stops it a few units above zero for good; on many CPUs
     arithmetic on denormals is many times slower. Values that small change no step. Float64 arrays
     are left as they are: their denormals start near 1e-308, and they must match the formulas exactly."""
-    if state["step"] % _FLUSH_EVERY:
+    if state["step"] % FLUSH_EVERY:
         return
     for name in names:
         a = state[name]
@@ -193,8 +186,8 @@ def _flush_denormals(state, *names):
 class Adadelta(Optimizer):
     """Adadelta: steps g * RMS(past updates) / RMS(gradients), in the parameter's units, as torch.optim.Adadelta."""
 
-    def __init__(self, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
-        super().__init__(lr)
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
+        super().__init__(params, lr)
         self.rho = self._check("rho", rho, high=1.0)
         self.eps = self._check("eps", eps)
         self.weight_decay = self._check("weight_decay", weight_decay)
@@ -213,7 +206,7 @@ class Adadelta(Optimizer):
         delta *= g
         u *= rho                                                          # u_t = rho u_{t-1} + (1 - rho) Delta_t^2
         u += (1 - rho) * delta * delta
-        _flush_denormals(state, "square_avg", "acc_delta")
+        flush_denormals(state, "square_avg", "acc_delta")
         p -= self.lr * delta                                              # theta_t = theta_{t-1} - lr Delta_t
 
 
@@ -226,17 +219,15 @@ class Adam(Optimizer):
 
     decoupled_weight_decay = False  # AdamW sets it: shrink the weights instead of adding to the gradient
 
-    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        super().__init__(lr)
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (self._check("betas[0]", betas[0], high=1.0, high_open=True),
                       self._check("betas[1]", betas[1], high=1.0, high_open=True))
         self.eps = self._check("eps", eps)
         self.weight_decay = self._check("weight_decay", weight_decay)
-        if not isinstance(amsgrad, bool):
-            raise ValueError(f"{type(self).__name__}: amsgrad must be True or False, got {amsgrad!r}")
-        self.amsgrad = amsgrad
+        self.amsgrad = self._check_flag("amsgrad", amsgrad)
 
     def update(self, p, g, state):
         if "exp_avg" not in state:
@@ -255,7 +246,7 @@ class Adam(Optimizer):
         m += (1 - beta1) * g
         v *= beta2                                                        # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
         v += (1 - beta2) * g * g
-        _flush_denormals(state, "exp_avg", "exp_avg_sq")
+        flush_denormals(state, "exp_avg", "exp_avg_sq")
         if self.amsgrad:                                                  # v_t^max = max(v_{t-1}^max, v_t)
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         denominator = np.sqrt(v / (1 - beta2 ** t))                       # sqrt(v_hat_t) + eps
@@ -269,5 +260,5 @@ class AdamW(Adam):
 
     decoupled_weight_decay = True
 
-    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False):
-        super().__init__(lr, betas, eps, weight_decay, amsgrad)
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

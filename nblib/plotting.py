@@ -5,7 +5,7 @@ inside the functions, so `import nblib` needs NumPy only.
 """
 import numpy as np
 
-from nblib.model import Callback
+from nblib.activations import sigmoid
 
 __all__ = ["plot_function_and_derivative", "plot_decision_boundary", "plot_history", "LivePlot",
            "plot_images", "plot_confusion_matrix", "plot_probabilities"]
@@ -33,9 +33,9 @@ def _class_scores(model, points):
     """Per-point score for colouring: P(class 1) for two classes, the argmax class otherwise."""
     out = model.predict(points)
     if out.ndim == 1 or out.shape[1] == 1:       # one logit: sigmoid of it
-        return 1 / (1 + np.exp(-np.clip(out.reshape(-1), -50, 50))), 2
-    if out.shape[1] == 2:                         # two logits: softmax's class-1 probability
-        return 1 / (1 + np.exp(-np.clip(out[:, 1] - out[:, 0], -50, 50))), 2
+        return sigmoid(out.reshape(-1)), 2
+    if out.shape[1] == 2:                         # two scores: softmax's class-1 probability
+        return sigmoid(out[:, 1] - out[:, 0]), 2
     return out.argmax(axis=1), out.shape[1]
 
 
@@ -80,30 +80,26 @@ def plot_history(history, axes=None, title=None):
     return axes
 
 
-class LivePlot(Callback):
-    """A fit callback that redraws the training curves each epoch (and, given 2-D data, the
-    decision boundary), updating one figure in place in the notebook."""
+class LivePlot:
+    """A `fit` callback that redraws the training curves every `every` epochs (and, given 2-D data
+    `(x, y)`, the decision boundary), updating one figure in place in the notebook."""
 
     def __init__(self, data=None, every=1):
         self.data, self.every = data, every
         self._handle = self._fig = None
 
-    def on_train_begin(self, model, history):
-        import matplotlib.pyplot as plt
-        from IPython.display import display
+    def __call__(self, model, epoch, history):
+        if epoch == 0:   # a new run of fit: a new figure, shown through its display handle only
+            import matplotlib.pyplot as plt
+            from IPython.display import display
 
-        n = 3 if self.data is not None else 2
-        self._fig, self._axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4))
-        plt.close(self._fig)  # shown through the display handle only, not again at the cell's end
-        self._handle = display(self._fig, display_id=True)
-
-    def on_epoch_end(self, model, epoch, history):
-        if epoch % self.every == 0:
+            n = 3 if self.data is not None else 2
+            self._fig, self._axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4))
+            plt.close(self._fig)
+            self._handle = display(self._fig, display_id=True)
+        if (epoch + 1) % self.every == 0:
             self._draw(model, history)
         return False
-
-    def on_train_end(self, model, history):
-        self._draw(model, history)
 
     def _draw(self, model, history):
         for ax in self._axes:

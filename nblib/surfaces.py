@@ -7,6 +7,8 @@ plotting function, so `import nblib` needs NumPy only.
 """
 import numpy as np
 
+from nblib.layers import Parameter
+
 __all__ = ["Surface", "SURFACES", "run_optimizer", "plot_trajectories", "plot_loss_curves"]
 
 DIVERGED = 1e6  # a point this far from the origin has left every plot: the run counts as diverged
@@ -89,9 +91,13 @@ class _Point:
         self.params = {"xy": xy}
         self.grads = {"xy": np.zeros_like(xy)}
 
+    def parameters(self):
+        return [Parameter(self, "xy")]
 
-def run_optimizer(optimizer, surface, steps, start=None):
-    """Walk `surface` with `optimizer` for `steps` steps from `start` (default: `surface.start`).
+
+def run_optimizer(make_optimizer, surface, steps, start=None):
+    """Walk `surface` for `steps` steps from `start` (default: `surface.start`) with the optimizer that
+    `make_optimizer(parameters)` builds on the point, e.g. `partial(Adam, lr=0.1)`.
 
     Returns the trajectory, a float64 array of shape (steps + 1, 2) whose row 0 is the start.
     If the point becomes non-finite or leaves the disc of radius 1e6 (the run diverged), the run
@@ -101,13 +107,14 @@ def run_optimizer(optimizer, surface, steps, start=None):
     point = _Point(np.array(surface.start if start is None else start, dtype=np.float64))
     if point.params["xy"].shape != (2,):
         raise ValueError(f"run_optimizer: start must be a point (x, y), got shape {point.params['xy'].shape}")
+    optimizer = make_optimizer(point.parameters())
     xy, g = point.params["xy"], point.grads["xy"]
     path = np.full((steps + 1, 2), np.nan)
     path[0] = xy
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is a result, not an error
         for t in range(1, steps + 1):
             g[...] = surface.grad(xy)
-            optimizer.step([point])
+            optimizer.step()
             if not np.all(np.isfinite(xy)):
                 break
             path[t] = xy

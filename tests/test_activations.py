@@ -25,7 +25,7 @@ def elementwise(function, x):
 
 # (layer, f(v), f'(v) with the kink convention at 0) for every activation under test
 CASES = [
-    (Linear(), lambda v: v, lambda v: 1.0),
+    (Identity(), lambda v: v, lambda v: 1.0),
     (ReLU(), lambda v: v if v > 0 else 0.0, lambda v: 1.0 if v > 0 else 0.0),
 ] + [
     (LeakyReLU(a), (lambda a: lambda v: v if v > 0 else a * v)(a), (lambda a: lambda v: 1.0 if v > 0 else a)(a))
@@ -68,7 +68,7 @@ def test_backward_is_incoming_gradient_times_derivative(layer, f, df, shape):
 
 def test_kink_conventions_are_those_of_pytorch():
     x = np.zeros(3)
-    for layer, expected in [(ReLU(), 0.0), (LeakyReLU(0.3), 0.3), (Linear(), 1.0)]:
+    for layer, expected in [(ReLU(), 0.0), (LeakyReLU(0.3), 0.3), (Identity(), 1.0)]:
         layer.forward(x)
         np.testing.assert_array_equal(layer.backward(np.ones(3)), np.full(3, expected))
 
@@ -109,7 +109,7 @@ def test_gradient_check_at_the_kink_sees_the_average_slope():
     assert gradcheck(LeakyReLU(alpha), x) == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU(), LeakyReLU(0.5)], ids=repr)
+@pytest.mark.parametrize("layer", [Identity(), ReLU(), LeakyReLU(), LeakyReLU(0.5)], ids=repr)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", SHAPES)
 def test_dtype_and_shape_are_kept(layer, dtype, shape):
@@ -120,7 +120,7 @@ def test_dtype_and_shape_are_kept(layer, dtype, shape):
     assert isinstance(grad, np.ndarray) and grad.dtype == dtype and grad.shape == shape
 
 
-@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU(0.1)], ids=repr)
+@pytest.mark.parametrize("layer", [Identity(), ReLU(), LeakyReLU(0.1)], ids=repr)
 def test_inputs_and_gradients_are_not_changed_in_place(layer):
     rng = np.random.default_rng(9)
     x, G = rng.standard_normal((6, 5)), rng.standard_normal((6, 5))
@@ -138,9 +138,9 @@ def test_leaky_relu_with_alpha_0_is_relu_and_with_alpha_1_is_linear():
 
 
 def test_no_parameters_and_config():
-    for layer in (Linear(), ReLU(), LeakyReLU(0.2)):
+    for layer in (Identity(), ReLU(), LeakyReLU(0.2)):
         assert layer.params == {} and layer.grads == {}
-    assert Linear().config() == {} and ReLU().config() == {}
+    assert Identity().config() == {} and ReLU().config() == {}
     assert LeakyReLU().config() == {"alpha": 0.01}
     assert LeakyReLU(np.float32(0.5)).config() == {"alpha": 0.5}
     assert type(LeakyReLU(1).config()["alpha"]) is float
@@ -148,7 +148,7 @@ def test_no_parameters_and_config():
 
 
 def test_saved_model_keeps_alpha(tmp_path):
-    model = Sequential([Dense(2, 4), LeakyReLU(0.3), Dense(4, 2), ReLU(), Linear()])
+    model = Sequential([Dense(2, 4), LeakyReLU(0.3), Dense(4, 2), ReLU(), Identity()])
     model.save(tmp_path / "m.npz")
     loaded = Sequential.load(tmp_path / "m.npz")
     assert [type(layer).__name__ for layer in loaded.layers] == ["Dense", "LeakyReLU", "Dense", "ReLU", "Linear"]
@@ -157,7 +157,7 @@ def test_saved_model_keeps_alpha(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
-@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU()], ids=repr)
+@pytest.mark.parametrize("layer", [Identity(), ReLU(), LeakyReLU()], ids=repr)
 @pytest.mark.parametrize("x", [[1.0, -2.0], 3.0, np.arange(4), np.ones(3, bool)], ids=["list", "float", "int64", "bool"])
 def test_bad_input_is_refused_with_the_layers_name(layer, x):
     with pytest.raises(TypeError, match=type(layer).__name__):
@@ -170,13 +170,13 @@ def test_bad_alpha_is_refused_with_the_layers_name(alpha):
         LeakyReLU(alpha)
 
 
-@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU()], ids=repr)
+@pytest.mark.parametrize("layer", [Identity(), ReLU(), LeakyReLU()], ids=repr)
 def test_backward_before_forward_says_to_call_forward(layer):
     with pytest.raises(RuntimeError, match=type(layer).__name__ + r".*call forward first"):
         type(layer)().backward(np.ones((2, 3)))
 
 
-@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU()], ids=repr)
+@pytest.mark.parametrize("layer", [Identity(), ReLU(), LeakyReLU()], ids=repr)
 def test_backward_with_a_wrong_gradient_shape(layer):
     layer.forward(np.ones((4, 3)))
     with pytest.raises(ValueError, match=type(layer).__name__ + r".*expected a gradient of shape \(4, 3\)"):
@@ -202,7 +202,7 @@ def test_relu_network_trains_through_the_activations():
         assert relative_error(analytic, numeric_grad(objective, layer.params["W"])) < 1e-7
 
 
-@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU(0.1)], ids=repr)
+@pytest.mark.parametrize("layer", [Identity(), ReLU(), LeakyReLU(0.1)], ids=repr)
 @pytest.mark.parametrize("value", [2.0, -2.0])
 def test_a_0d_input_gives_0d_arrays(layer, value):
     x = np.array(value, np.float32)
@@ -216,7 +216,7 @@ def test_a_0d_input_gives_0d_arrays(layer, value):
     assert float(y) == pytest.approx(expected_y[name]) and float(grad) == pytest.approx(expected_grad[name])
 
 
-@pytest.mark.parametrize("layer", [Linear(), ReLU(), LeakyReLU(0.1)], ids=repr)
+@pytest.mark.parametrize("layer", [Identity(), ReLU(), LeakyReLU(0.1)], ids=repr)
 def test_nan_is_passed_on_not_hidden(layer):
     # as torch.relu and torch.nn.functional.leaky_relu: a NaN input gives a NaN output
     y = layer.forward(np.array([np.nan, 1.0, -1.0]))
