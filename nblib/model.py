@@ -14,8 +14,9 @@ __all__ = ['Sequential', 'train', 'TrainingDiverged', 'evaluate', 'fit', 'progre
 class Sequential:
     """Layers applied one after the other; `backward` runs them in reverse (the chain rule).
 
-    With `input_grad=False` (the default) the first layer skips the gradient with respect to the
-    model's input, which training never uses, and `backward` returns None; `input_grad=True` keeps it."""
+    With `input_grad=False` (the default) the backward pass stops at the first layer with parameters,
+    which skips the gradient with respect to its input: training never uses the gradient of the
+    data. `backward` then returns None; build with `input_grad=True` to get that gradient."""
 
     def __init__(self, layers, input_grad=False):
         self.layers = list(layers)
@@ -24,8 +25,9 @@ class Sequential:
                 raise TypeError(f"Sequential: layer {i} ({layer!r}) is not a layer: it needs "
                                 f"forward, backward, params and grads")
         self.input_grad = input_grad
-        if self.layers and hasattr(self.layers[0], "needs_input_grad"):
-            self.layers[0].needs_input_grad = input_grad
+        self.first = next((i for i, layer in enumerate(self.layers) if layer.params), len(self.layers))
+        if self.first < len(self.layers) and hasattr(self.layers[self.first], "needs_input_grad"):
+            self.layers[self.first].needs_input_grad = input_grad   # the layer's own switch (see Dense)
         self.history = {}
 
     def __repr__(self):
@@ -51,9 +53,9 @@ class Sequential:
     __call__ = forward
 
     def backward(self, grad):
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers if self.input_grad else self.layers[self.first:]):
             grad = layer.backward(grad)
-        return grad
+        return grad if self.input_grad else None
 
     def predict(self, x, batch_size=1024):
         """The outputs for `x` in evaluation mode (no dropout), computed batch by batch."""

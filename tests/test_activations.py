@@ -1,11 +1,12 @@
-"""Tests of nblib/activations.py's Linear, ReLU and LeakyReLU (from notebooks 02, 03 and 04).
+"""Tests of nblib/activations.py's Identity, ReLU and LeakyReLU (from notebooks 02, 03 and 04).
 
 Reference values come from formulas and loops written here, and gradients from central finite
 differences computed here in float64, never from the classes under test."""
 import numpy as np
 import pytest
 
-from nblib import Dense, LeakyReLU, Linear, ReLU, Sequential, gradcheck
+import nblib
+from nblib import Dense, Identity, LeakyReLU, ReLU, Sequential, gradcheck
 from reference import numeric_grad, relative_error
 
 SHAPES = [(7,), (5, 3), (2, 3, 4, 5)]
@@ -137,6 +138,11 @@ def test_leaky_relu_with_alpha_0_is_relu_and_with_alpha_1_is_linear():
     np.testing.assert_array_equal(LeakyReLU(1.0).forward(x), x)
 
 
+def test_the_identity_is_named_as_in_torch():
+    # torch.nn.Linear is a dense layer: the old name of the identity activation is gone
+    assert not hasattr(nblib, "Linear") and repr(Identity()) == "Identity()"
+
+
 def test_no_parameters_and_config():
     for layer in (Identity(), ReLU(), LeakyReLU(0.2)):
         assert layer.params == {} and layer.grads == {}
@@ -151,7 +157,7 @@ def test_saved_model_keeps_alpha(tmp_path):
     model = Sequential([Dense(2, 4), LeakyReLU(0.3), Dense(4, 2), ReLU(), Identity()])
     model.save(tmp_path / "m.npz")
     loaded = Sequential.load(tmp_path / "m.npz")
-    assert [type(layer).__name__ for layer in loaded.layers] == ["Dense", "LeakyReLU", "Dense", "ReLU", "Linear"]
+    assert [type(layer).__name__ for layer in loaded.layers] == ["Dense", "LeakyReLU", "Dense", "ReLU", "Identity"]
     assert loaded.layers[1].alpha == 0.3
     x = np.random.default_rng(11).standard_normal((5, 2)).astype(np.float32)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
@@ -191,7 +197,7 @@ def test_relu_network_trains_through_the_activations():
         layer.astype(np.float64)
     for layer in layers[::2]:
         layer.params["b"][...] = rng.uniform(0.5, 1.0, layer.params["b"].shape)  # no unit sits at a kink
-    model = Sequential(layers)
+    model = Sequential(layers, input_grad=True)
     x, G = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
     objective = lambda: float(np.sum(model.forward(x) * G))
     model.forward(x)
@@ -210,8 +216,8 @@ def test_a_0d_input_gives_0d_arrays(layer, value):
     grad = layer.backward(np.array(3.0, np.float32))
     assert isinstance(y, np.ndarray) and y.shape == () and y.dtype == np.float32
     assert isinstance(grad, np.ndarray) and grad.shape == () and grad.dtype == np.float32
-    expected_y = {"Linear": value, "ReLU": max(value, 0.0), "LeakyReLU": value if value > 0 else 0.1 * value}
-    expected_grad = {"Linear": 3.0, "ReLU": 3.0 if value > 0 else 0.0, "LeakyReLU": 3.0 if value > 0 else 0.3}
+    expected_y = {"Identity": value, "ReLU": max(value, 0.0), "LeakyReLU": value if value > 0 else 0.1 * value}
+    expected_grad = {"Identity": 3.0, "ReLU": 3.0 if value > 0 else 0.0, "LeakyReLU": 3.0 if value > 0 else 0.3}
     name = type(layer).__name__
     assert float(y) == pytest.approx(expected_y[name]) and float(grad) == pytest.approx(expected_grad[name])
 

@@ -5,6 +5,7 @@ position (and its transpose for the gradients), and central finite differences."
 import numpy as np
 import pytest
 
+import nblib
 from nblib import Conv2D, Sequential, conv2d_naive, conv2d_naive_backward, gradcheck
 from reference import numeric_grad, relative_error as rel
 
@@ -197,7 +198,11 @@ def test_parameters_are_float32_with_he_initialisation():
     assert np.all(b == 0)
     assert abs(W.std() / np.sqrt(2 / (32 * 9)) - 1) < 0.02
     assert abs(W.mean()) < 0.01
-    np.testing.assert_array_equal(Conv2D(3, 4, 3).params["W"], Conv2D(3, 4, 3).params["W"])  # rng=None: fixed
+    nblib.seed(4)   # rng=None: each layer a stream of its own from the package's seed
+    first, second = Conv2D(3, 4, 3).params["W"], Conv2D(3, 4, 3).params["W"]
+    assert not np.array_equal(first, second)
+    nblib.seed(4)
+    np.testing.assert_array_equal(Conv2D(3, 4, 3).params["W"], first)
     a = Conv2D(3, 4, 3, rng=np.random.default_rng(1)).params["W"]
     assert not np.array_equal(a, Conv2D(3, 4, 3, rng=np.random.default_rng(2)).params["W"])
 
@@ -273,7 +278,7 @@ def test_config_save_and_load_round_trip(tmp_path):
 
 
 def test_first_layer_can_skip_the_input_gradient():
-    """fit turns needs_input_grad off in a model's first layer: same W and b gradients, no dL/dx."""
+    """Sequential turns needs_input_grad off in its first layer (input_grad=False): same W and b gradients, no dL/dx."""
     rng = np.random.default_rng(11)
     x = rng.standard_normal((3, 2, 6, 5)).astype(np.float32)
     G = rng.standard_normal((3, 4, 6, 5)).astype(np.float32)
@@ -284,3 +289,7 @@ def test_first_layer_can_skip_the_input_gradient():
     assert full.backward(G) is not None and skip.backward(G) is None
     for name in ("W", "b"):
         np.testing.assert_array_equal(skip.grads[name], full.grads[name])
+    assert not Sequential([Conv2D(2, 4, 3)]).layers[0].needs_input_grad
+    model = Sequential([Conv2D(2, 4, 3, padding=1, rng=np.random.default_rng(0))], input_grad=True)
+    model.forward(x)
+    np.testing.assert_array_equal(model.backward(G), full.backward(G))

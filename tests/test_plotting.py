@@ -46,7 +46,8 @@ def test_history_plot_has_training_and_validation_curves():
 def test_live_plot_redraws_during_fit(capsys):
     x, y = make_a_greater_b(40, seed=0)
     live = LivePlot(data=(x, y))
-    Sequential([Dense(2, 2)]).fit(x, y, CrossEntropy(), SGD(lr=0.5), epochs=3, callbacks=[live], verbose=False)
+    model = Sequential([Dense(2, 2)])
+    model.fit(x, y, CrossEntropy(), SGD(model.parameters(), lr=0.5), epochs=3, callbacks=[live], verbose=False)
     axes = live._fig.axes
     assert axes[0].get_ylabel() == "loss" and len(axes[0].lines[0].get_ydata()) == 3
     assert axes[2].get_title() == "epoch 3"

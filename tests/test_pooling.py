@@ -221,7 +221,8 @@ def test_flatten():
 def test_a_small_cnn_checks_and_round_trips(tmp_path):
     rng = np.random.default_rng(7)
     model = Sequential([Conv2D(1, 2, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
-                        Conv2D(2, 3, (2, 3), rng=rng), AvgPool2D(2, stride=1), Flatten(), Dense(3, 4, rng=rng)])
+                        Conv2D(2, 3, (2, 3), rng=rng), AvgPool2D(2, stride=1), Flatten(), Dense(3, 4, rng=rng)],
+                       input_grad=True)
     x = rng.standard_normal((2, 1, 6, 8)).astype(np.float32)
     y = model.forward(x)
     assert y.shape == (2, 4) and y.dtype == np.float32

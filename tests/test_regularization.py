@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from nblib import CrossEntropy, Callback, Dense, Dropout, EarlyStopping, Sequential, SGD, load_model
+import nblib
+from nblib import CrossEntropy, Dense, Dropout, EarlyStopping, Sequential, SGD, load_model
 from reference import numeric_grad
 
 
@@ -78,7 +79,17 @@ def test_seeded_layers_draw_the_same_masks_and_successive_calls_differ():
     np.testing.assert_array_equal(first_a, first_b)
     np.testing.assert_array_equal(a.forward(x), b.forward(x))
     assert not np.array_equal(first_a, a.forward(x))   # a new mask at each training step
-    np.testing.assert_array_equal(Dropout(0.5).forward(x), Dropout(0.5).forward(x))  # rng=None: fixed seed
+
+
+def test_without_rng_two_layers_draw_different_masks_fixed_by_the_package_seed():
+    x = np.ones((20, 30))
+    nblib.seed(12)
+    a, b = Dropout(0.5), Dropout(0.5)
+    mask_a, mask_b = a.forward(x), b.forward(x)
+    assert not np.array_equal(mask_a, mask_b)          # each layer has a stream of its own
+    nblib.seed(12)
+    np.testing.assert_array_equal(Dropout(0.5).forward(x), mask_a)
+    np.testing.assert_array_equal(Dropout(0.5).forward(x), mask_b)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -128,13 +139,13 @@ def test_config_repr_and_save_load(tmp_path):
 
 # ---- EarlyStopping ----
 
-class Scripted(Callback):
-    """Replaces each epoch's monitored value by the next one of `values` and records the weights."""
+class Scripted:
+    """A callback: replaces each epoch's monitored value by the next one of `values` and records the weights."""
 
     def __init__(self, values, key="val_loss"):
         self.values, self.key, self.weights = values, key, []
 
-    def on_epoch_end(self, model, epoch, history):
+    def __call__(self, model, epoch, history):
         history[self.key][-1] = self.values[epoch]
         self.weights.append([p.copy() for layer in model.layers for p in layer.params.values()])
         return False
@@ -146,7 +157,7 @@ def run(values, stopper, key="val_loss", validation=True):
     y = rng.integers(0, 2, 40)
     model = Sequential([Dense(3, 4, rng=rng), Dense(4, 2, rng=rng)])
     scripted = Scripted(values, key)
-    history = model.fit(x, y, CrossEntropy(), SGD(lr=0.1), epochs=len(values), batch_size=8,
+    history = model.fit(x, y, CrossEntropy(), SGD(model.parameters(), lr=0.1), epochs=len(values), batch_size=8,
                         validation_data=(x, y) if validation else None, callbacks=[scripted, stopper],
                         verbose=False)
     return model, scripted, history
@@ -211,16 +222,31 @@ def test_a_training_metric_can_be_monitored_without_validation_data():
     assert len(history["loss"]) == 4 and stopper.best_epoch == 2 and stopper.stopped_epoch == 4
 
 
-def test_the_restored_arrays_are_the_same_objects():
+def test_after_a_restore_the_optimizer_trains_the_restored_arrays():
+    """The restore rebinds the layers' arrays to the best epoch's copies; an optimizer reads its
+    parameters through the layers, so training on updates the restored weights."""
     values = [0.5, 0.6, 0.7]
     stopper = EarlyStopping(patience=2)
     rng = np.random.default_rng(16)
     model = Sequential([Dense(3, 2, rng=rng)])
-    before = [id(p) for p in weights(model)]
-    model.fit(rng.standard_normal((8, 3)).astype(np.float32), rng.integers(0, 2, 8), CrossEntropy(),
-              SGD(lr=0.1), epochs=3, validation_data=(np.ones((2, 3), np.float32), np.array([0, 1])),
-              callbacks=[Scripted(values), stopper], verbose=False)
-    assert [id(p) for p in weights(model)] == before   # optimizers hold these arrays
+    x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.integers(0, 2, 8)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    scripted = Scripted(values)
+    model.fit(x, y, CrossEntropy(), optimizer, epochs=3, validation_data=(np.ones((2, 3), np.float32), np.array([0, 1])),
+              callbacks=[scripted, stopper], verbose=False)
+    assert stopper.stopped_epoch == 3
+    restored = weights(model)
+    for got, best in zip(restored, scripted.weights[0]):
+        np.testing.assert_array_equal(got, best)
+    loss = CrossEntropy()
+    loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    expected = [w - np.float32(0.1) * g for w, g in zip(restored, (model.layers[0].grads[n] for n in ("W", "b")))]
+    optimizer.step()
+    assert all(a is b for a, b in zip(weights(model), restored))
+    for got, e in zip(weights(model), expected):
+        np.testing.assert_allclose(got, e, rtol=1e-6)
+    assert not np.array_equal(weights(model)[0], scripted.weights[0][0])
 
 
 def test_a_second_fit_starts_afresh():
@@ -236,7 +262,7 @@ def test_a_missing_validation_metric_is_explained():
     model = Sequential([Dense(3, 2, rng=rng)])
     with pytest.raises(ValueError, match="pass validation_data to fit"):
         model.fit(rng.standard_normal((8, 3)).astype(np.float32), rng.integers(0, 2, 8), CrossEntropy(),
-                  SGD(lr=0.1), epochs=2, callbacks=[EarlyStopping()], verbose=False)
+                  SGD(model.parameters(), lr=0.1), epochs=2, callbacks=[EarlyStopping()], verbose=False)
 
 
 @pytest.mark.parametrize("kwargs", [{"patience": 0}, {"patience": 2.5}, {"patience": True},
@@ -246,52 +272,63 @@ def test_bad_arguments_are_refused(kwargs):
         EarlyStopping(**kwargs)
 
 
-# ---- fit skips the gradient of the training data (the speed work of the MNIST notebooks) ----
+# ---- fit and a hand-written loop; the input gradient (the speed work of the MNIST notebooks) ----
 
-def test_fit_trains_exactly_as_a_loop_that_computes_every_gradient():
+def test_fit_trains_exactly_as_a_hand_written_loop_with_opt_step():
     rng = np.random.default_rng(18)
     x = rng.standard_normal((50, 4)).astype(np.float32)
     y = rng.integers(0, 3, 50)
-    make = lambda: Sequential([Dense(4, 5, rng=np.random.default_rng(19)), Dense(5, 3, rng=np.random.default_rng(20))])
+    make = lambda: Sequential([Dense(4, 5, rng=np.random.default_rng(19)), nblib.ReLU(), Dropout(0.3, rng=np.random.default_rng(24)),
+                               Dense(5, 3, rng=np.random.default_rng(20))])
     fitted, looped = make(), make()
-    fitted.fit(x, y, CrossEntropy(), SGD(lr=0.1), epochs=2, batch_size=16, rng=np.random.default_rng(21),
-               verbose=False)
-    loss, optimizer, order_rng = CrossEntropy(), SGD(lr=0.1), np.random.default_rng(21)
+    fitted.fit(x, y, CrossEntropy(), SGD(fitted.parameters(), lr=0.1, momentum=0.9), epochs=2, batch_size=16,
+               rng=np.random.default_rng(21), verbose=False)
+    loss, optimizer, order_rng = CrossEntropy(), SGD(looped.parameters(), lr=0.1, momentum=0.9), np.random.default_rng(21)
     for _ in range(2):
         order = order_rng.permutation(50)
         for start in range(0, 50, 16):
             batch = order[start:start + 16]
             loss.forward(looped.forward(x[batch]), y[batch])
-            grad_x = looped.backward(loss.backward())
-            assert grad_x.shape == (len(batch), 4)       # the plain backward computes dL/dx
-            optimizer.step(looped)
-    for a, b in zip(weights(fitted), weights(looped)):
+            looped.backward(loss.backward())
+            optimizer.step()
+    changed = False
+    for a, b, c in zip(weights(fitted), weights(looped), weights(make())):
         np.testing.assert_array_equal(a, b)
+        changed = changed or not np.array_equal(a, c)
+    assert changed
 
 
-def test_fit_skips_the_first_layers_input_gradient_and_restores_it():
+class Spy(Dense):
+    def __init__(self, *args, seen, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen = seen
+
+    def backward(self, grad_y):
+        grad_x = super().backward(grad_y)
+        self.seen.append(grad_x)
+        return grad_x
+
+
+def test_by_default_the_first_layers_input_gradient_is_skipped():
     seen = []
-
-    class Spy(Dense):
-        def backward(self, grad_y):
-            grad_x = super().backward(grad_y)
-            seen.append(grad_x)
-            return grad_x
-
     rng = np.random.default_rng(22)
-    model = Sequential([Spy(3, 4, rng=rng), Dense(4, 2, rng=rng)])
+    model = Sequential([Spy(3, 4, rng=rng, seen=seen), Dense(4, 2, rng=rng)])
     x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.integers(0, 2, 8)
-    model.fit(x, y, CrossEntropy(), SGD(lr=0.1), epochs=1, batch_size=4, verbose=False)
+    model.fit(x, y, CrossEntropy(), SGD(model.parameters(), lr=0.1), epochs=1, batch_size=4, verbose=False)
     assert seen == [None, None]                          # not computed during training
-    assert model.layers[0].needs_input_grad and model.layers[1].needs_input_grad
+    assert not model.layers[0].needs_input_grad and model.layers[1].needs_input_grad
     model.forward(x)
-    assert model.backward(np.ones((8, 2), np.float32)).shape == (8, 3)   # and back after fit
+    assert model.backward(np.ones((8, 2), np.float32)) is None
 
 
-def test_the_input_gradient_is_restored_when_training_fails():
+def test_input_grad_true_keeps_it_through_training():
+    seen = []
     rng = np.random.default_rng(23)
-    model = Sequential([Dense(3, 2, rng=rng)])
-    x = np.full((4, 3), np.nan, np.float32)
-    with pytest.raises(FloatingPointError):
-        model.fit(x, np.zeros(4, np.int64), CrossEntropy(), SGD(lr=0.1), epochs=1, verbose=False)
-    assert model.layers[0].needs_input_grad
+    model = Sequential([Spy(3, 4, rng=rng, seen=seen), Dense(4, 2, rng=rng)], input_grad=True)
+    x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.integers(0, 2, 8)
+    model.fit(x, y, CrossEntropy(), SGD(model.parameters(), lr=0.1), epochs=1, batch_size=4, verbose=False)
+    assert [g.shape for g in seen] == [(4, 3), (4, 3)]
+    model.forward(x)
+    G = np.ones((8, 2), np.float32)
+    W1, W2 = model.layers[0].params["W"], model.layers[1].params["W"]
+    np.testing.assert_allclose(model.backward(G), G @ W2.T @ W1.T, rtol=1e-6)

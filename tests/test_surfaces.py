@@ -1,6 +1,7 @@
 """Tests of nblib/surfaces.py: gradients against finite differences, minima, the optimizer runner
 and the trajectory plot."""
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -54,7 +55,7 @@ def test_f_and_grad_take_grids_and_check_shapes():
 
 def test_run_optimizer_matches_a_plain_gradient_descent_loop():
     s, lr = SURFACES["rosenbrock"], 1e-3
-    path = run_optimizer(SGD(lr=lr), s, steps=25)
+    path = run_optimizer(partial(SGD, lr=lr), s, steps=25)
     assert path.shape == (26, 2) and path.dtype == np.float64
     x, y = -1.2, 1.0  # written out from the Rosenbrock formula, independently of the module
     assert tuple(path[0]) == (x, y)
@@ -68,14 +69,18 @@ def test_run_optimizer_passes_float64_point_and_its_gradient():
     seen = []
 
     class Spy:
-        def step(self, layers):
-            (layer,) = layers
-            p, g = layer.params["xy"], layer.grads["xy"]
+        """A stand-in optimizer: built on the point's parameters, a plain step of 0.1 * gradient."""
+
+        def __init__(self, params):
+            (self.param,) = params
+
+        def step(self):
+            p, g = self.param.data, self.param.grad
             seen.append((p.dtype, g.dtype, p.copy(), g.copy()))
             p -= 0.1 * g
 
     s = SURFACES["bumpy"]
-    path = run_optimizer(Spy(), s, 3, start=(0.5, -1.5))
+    path = run_optimizer(Spy, s, 3, start=(0.5, -1.5))
     assert len(seen) == 3 and tuple(path[0]) == (0.5, -1.5)
     for t, (pd, gd, p, g) in enumerate(seen):
         assert pd == gd == np.float64
@@ -86,7 +91,7 @@ def test_run_optimizer_stops_a_diverging_run_with_nan_rows():
     s = SURFACES["quadratic"]  # curvature 20 along y: any lr above 2/20 diverges
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warnings on the way
-        path = run_optimizer(SGD(lr=0.5), s, steps=200)
+        path = run_optimizer(partial(SGD, lr=0.5), s, steps=200)
     finite = np.isfinite(path).all(axis=1)
     n = finite.sum()
     assert 1 < n < 201 and finite[:n].all() and np.isnan(path[n:]).all()
@@ -95,9 +100,9 @@ def test_run_optimizer_stops_a_diverging_run_with_nan_rows():
 
 def test_run_optimizer_bad_arguments():
     with pytest.raises(ValueError, match="steps"):
-        run_optimizer(SGD(lr=0.1), SURFACES["saddle"], steps=-1)
+        run_optimizer(partial(SGD, lr=0.1), SURFACES["saddle"], steps=-1)
     with pytest.raises(ValueError, match="start"):
-        run_optimizer(SGD(lr=0.1), SURFACES["saddle"], steps=3, start=(1.0, 2.0, 3.0))
+        run_optimizer(partial(SGD, lr=0.1), SURFACES["saddle"], steps=3, start=(1.0, 2.0, 3.0))
 
 
 def test_plot_trajectories_draws_each_path():
@@ -106,7 +111,7 @@ def test_plot_trajectories_draws_each_path():
     import matplotlib.pyplot as plt
 
     s = SURFACES["saddle"]
-    paths = {"a": run_optimizer(SGD(lr=0.1), s, 10), "b": run_optimizer(SGD(lr=0.3), s, 10)}
+    paths = {"a": run_optimizer(partial(SGD, lr=0.1), s, 10), "b": run_optimizer(partial(SGD, lr=0.3), s, 10)}
     ax = plot_trajectories(s, paths, title="two runs")
     labels = [line.get_label() for line in ax.get_lines()]
     assert "a" in labels and "b" in labels and "start" in labels and "minimum" in labels
@@ -122,7 +127,7 @@ def test_plot_loss_curves_draws_the_gap_to_the_minimum():
     from nblib import plot_loss_curves
 
     s = SURFACES["quadratic"]
-    path = run_optimizer(SGD(lr=0.05), s, 10)
+    path = run_optimizer(partial(SGD, lr=0.05), s, 10)
     ax = plot_loss_curves(s, {"sgd": path})
     (line,) = ax.get_lines()
     expected = path[:, 0] ** 2 / 2 + 10 * path[:, 1] ** 2  # 0.5 (x^2 + 20 y^2), the minimum being 0
