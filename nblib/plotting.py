@@ -18,7 +18,11 @@ def plot_function_and_derivative(layer, x=None, ax=None, title=None):
 
     x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=np.float64)
     y = layer.forward(x.reshape(-1, 1)).reshape(-1)
-    dy = layer.backward(np.ones((x.size, 1), dtype=x.dtype)).reshape(-1)
+    dy = layer.backward(np.ones((x.size, 1), dtype=x.dtype))
+    if dy is None:
+        raise ValueError(f"plot_function_and_derivative: {type(layer).__name__}.backward returned no input "
+                         f"gradient: build the model with Sequential(..., input_grad=True)")
+    dy = dy.reshape(-1)
     ax = ax or plt.subplots(figsize=(5, 3.2))[1]
     ax.plot(x, y, label="f(x)")
     ax.plot(x, dy, "--", label="f'(x)")
