@@ -17,6 +17,12 @@ class Optimizer:
 
     def __init__(self, params, lr):
         self.params = list(params)
+        for i, p in enumerate(self.params):
+            if not (hasattr(p, "data") and hasattr(p, "grad")):
+                raise TypeError(f"{type(self).__name__}: expected Parameters (pass model.parameters()), "
+                                f"got {type(p).__name__} at position {i}")
+            if any(p.data is q.data for q in self.params[:i]):
+                raise ValueError(f"{type(self).__name__}: {p!r} is listed twice")
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
         self.state = [{"step": 0} for _ in self.params]
@@ -47,7 +53,7 @@ class Optimizer:
 
     def step(self):
         """Update every parameter in place from its gradient: one step of the rule."""
-        for param, state in zip(self.params, self.state):
+        for param, state in zip(self.params, self.state):   # check them all before changing any
             p, g = param.data, param.grad
             for name, a in state.items():   # the model was cast or reloaded after the optimizer was built
                 if isinstance(a, np.ndarray) and (a.shape, a.dtype) != (p.shape, p.dtype):
@@ -55,8 +61,9 @@ class Optimizer:
                                      f"({a.shape} {a.dtype}): build the optimizer again after casting or loading")
             if g.shape != p.shape:
                 raise ValueError(f"{type(self).__name__}: the gradient of {param!r} has shape {g.shape}")
+        for param, state in zip(self.params, self.state):
             state["step"] += 1                 # t = 1 at a parameter's first update
-            self.update(p, g, state)
+            self.update(param.data, param.grad, state)
 
     def update(self, p, g, state):
         """Change `p` in place from its gradient `g`; `state` is this parameter's dict, kept across steps."""

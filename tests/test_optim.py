@@ -271,3 +271,30 @@ def test_invalid_arguments_raise_value_error_naming_class_and_value(cls, kwargs,
     with pytest.raises(ValueError, match=rf"{cls.__name__}: {bad}") as info:
         cls(Holder(p=[1.0]).parameters(), **kwargs)
     assert repr(kwargs[bad]) in str(info.value) or bad == "nesterov"
+
+
+def test_an_optimizer_refuses_what_is_not_a_list_of_parameters():
+    model = Sequential([Dense(2, 3, rng=np.random.default_rng(0)), Tanh(), Dense(3, 1, rng=np.random.default_rng(1))])
+    with pytest.raises(TypeError, match=r"SGD: expected Parameters \(pass model.parameters\(\)\), got Dense at position 0"):
+        SGD(model.layers, lr=0.1)
+    with pytest.raises(ValueError, match="listed twice"):
+        SGD(model.parameters() + model.parameters()[:1], lr=0.1)
+    with pytest.raises(ValueError, match="no parameters"):
+        SGD([], lr=0.1)
+
+
+def test_a_refused_step_changes_no_parameter():
+    """If a later parameter no longer matches its state, no earlier one has been updated either."""
+    model = Sequential([Dense(2, 3, rng=np.random.default_rng(0)), Tanh(), Dense(3, 1, rng=np.random.default_rng(1))])
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for p in model.parameters():
+        p.grad[...] = 1.0
+    opt.step()                                                       # momentum buffers now exist
+    last = model.layers[2]
+    last.params["W"] = last.params["W"].astype(np.float64)           # a later parameter cast by hand
+    last.grads["W"] = np.ones_like(last.params["W"])
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError, match="build the optimizer again"):
+        opt.step()
+    assert all(np.array_equal(b, p.data) for b, p in zip(before, model.parameters()))
+    assert [s["step"] for s in opt.state] == [1, 1, 1, 1]
