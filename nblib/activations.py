@@ -3,6 +3,7 @@
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
 from nblib.layers import Layer
+from nblib.layers import Layer, check_number
 
 __all__ = ['Identity', 'ReLU', 'LeakyReLU', 'Tanh', 'sigmoid', 'Sigmoid', 'Softmax']
 
@@ -56,10 +57,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, alpha=0.01):
         super().__init__()
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(alpha) or alpha < 0:
-            raise ValueError(f"LeakyReLU: alpha must be a finite number >= 0, got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = check_number("LeakyReLU", "alpha", alpha)
         self._positive = None  # the mask [x > 0] of the last forward
 
     def config(self):

@@ -3,7 +3,7 @@
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
 
-__all__ = ['seed', 'new_rng', 'positive_int', 'Parameter', 'Layer', 'Dense', 'int_pair', 'compact_pair', 'conv2d_naive', 'conv2d_naive_backward', 'Conv2D', 'MaxPool2D', 'AvgPool2D', 'max_pool2d_naive', 'max_pool2d_naive_backward', 'Flatten', 'Dropout']
+__all__ = ['seed', 'new_rng', 'positive_int', 'check_number', 'Parameter', 'Layer', 'Dense', 'int_pair', 'compact_pair', 'conv2d_naive', 'conv2d_naive_backward', 'Conv2D', 'MaxPool2D', 'AvgPool2D', 'max_pool2d_naive', 'max_pool2d_naive_backward', 'Flatten', 'Dropout']
 
 # ---- from notebooks/01_dense_layer.ipynb ----
 
@@ -27,6 +27,20 @@ def positive_int(owner, name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def check_number(owner, name, value, low=0.0, high=np.inf, low_open=False, high_open=False):
+    """`value` as a Python float if it is a finite number between `low` and `high` (excluded where
+    `low_open`/`high_open`), else a ValueError naming `owner`. (A Python float keeps float32 arrays
+    float32, where a NumPy float64 scalar would upcast them.)"""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and np.isfinite(value) and (low < value if low_open else low <= value)
+    ok = ok and (value < high if high_open else value <= high)
+    if not ok:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        bound = f"in {left}{low}, {high}{right}" if np.isfinite(high) else f"{'>' if low_open else '>='} {low}"
+        raise ValueError(f"{owner}: {name} must be a number {bound}, got {value!r}")
+    return float(value)
 
 
 class Parameter:
@@ -473,9 +487,7 @@ class Dropout(Layer):
 
     def __init__(self, p=0.5, rng=None):
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = check_number("Dropout", "p", p, high=1.0, high_open=True)   # a probability, below 1
         self.rng = new_rng(rng)
         self._shape = self._mask = None
 

@@ -2,6 +2,7 @@
 # Sources: notebooks/01_dense_layer.ipynb, notebooks/08_losses.ipynb
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
+from nblib.layers import check_number
 from nblib.activations import sigmoid
 
 __all__ = ['Loss', 'MSE', 'one_hot', 'accuracy', 'L1', 'Huber', 'CrossEntropy', 'BinaryCrossEntropy']
@@ -96,9 +97,7 @@ class Huber(Loss):
     """Huber loss, quadratic for |pred - target| <= delta and linear beyond, as torch.nn.HuberLoss()."""
 
     def __init__(self, delta=1.0):
-        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0 < delta < np.inf:
-            raise ValueError(f"Huber: delta must be a positive number, got {delta!r}")
-        self.delta = float(delta)
+        self.delta = check_number("Huber", "delta", delta, low_open=True)
         self._d = None
 
     def __repr__(self):

@@ -5,6 +5,7 @@ import numpy as np
 from nblib.layers import new_rng
 import time
 from nblib.layers import new_rng, positive_int
+from nblib.layers import check_number
 
 __all__ = ['Sequential', 'train', 'TrainingDiverged', 'evaluate', 'fit', 'progress_bar', 'EarlyStopping']
 
@@ -183,10 +184,9 @@ class EarlyStopping:
     than `min_delta`, and then (restore_best) put back the weights of its best epoch."""
 
     def __init__(self, monitor="val_loss", patience=5, min_delta=0.0, restore_best=True):
-        if not min_delta >= 0:
-            raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
         self.monitor, self.patience = monitor, positive_int("EarlyStopping", "patience", patience)
-        self.min_delta, self.restore_best = min_delta, restore_best
+        self.min_delta = check_number("EarlyStopping", "min_delta", min_delta)
+        self.restore_best = restore_best
         self.sign = -1.0 if "acc" in monitor else 1.0   # accuracies go up, losses go down
         self.best = self.best_epoch = self.stopped_epoch = self.best_params = None
 

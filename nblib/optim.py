@@ -3,6 +3,7 @@
 # Edit those notebooks, then run `python tools/export.py`.
 import inspect
 import numpy as np
+from nblib.layers import check_number
 
 __all__ = ['Optimizer', 'SGD', 'Adagrad', 'RMSprop', 'FLUSH_EVERY', 'flush_denormals', 'Adadelta', 'Adam', 'AdamW']
 
@@ -37,14 +38,8 @@ class Optimizer:
         self._lr = self._check("lr", value)
 
     def _check(self, name, value, low=0.0, high=np.inf, high_open=False):
-        """`value` as a Python float if low <= value <= high (< high if high_open), else a ValueError.
-        (A Python float keeps float32 arrays float32: a NumPy float64 scalar would upcast them.)"""
-        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-        ok = ok and np.isfinite(value) and low <= value and (value < high if high_open else value <= high)
-        if not ok:
-            bound = f"in [{low}, {high}{')' if high_open else ']'}" if np.isfinite(high) else f">= {low}"
-            raise ValueError(f"{type(self).__name__}: {name} must be a number {bound}, got {value!r}")
-        return float(value)
+        """`value` as a Python float if low <= value <= high (< high if high_open), else a ValueError."""
+        return check_number(type(self).__name__, name, value, low, high, high_open=high_open)
 
     def _check_flag(self, name, value):
         if not isinstance(value, bool):

@@ -177,3 +177,18 @@ def test_the_stable_sigmoid_function_is_public():
     x = np.array([-800.0, -30.0, -1.0, 0.0, 0.5, 30.0, 800.0])
     expected = [math.exp(v) / (1 + math.exp(v)) if v < 0 else 1 / (1 + math.exp(-v)) for v in x]
     np.testing.assert_allclose(sigmoid(x), expected, rtol=1e-15, atol=0)
+
+
+def test_check_number_takes_finite_numbers_in_range_and_names_the_owner():
+    from nblib.layers import check_number
+    assert check_number("X", "a", 2) == 2.0 and type(check_number("X", "a", np.float32(0.5))) is float
+    assert check_number("X", "a", 0.0) == 0.0                                   # the closed low end
+    assert check_number("X", "p", 0.999, high=1.0, high_open=True) == 0.999
+    for bad, kwargs, text in [(-0.1, {}, r"X: a must be a number >= 0.0, got -0.1"),
+                              (0.0, dict(low_open=True), r"X: a must be a number > 0.0, got 0.0"),
+                              (1.0, dict(high=1.0, high_open=True), r"X: a must be a number in \[0.0, 1.0\), got 1.0"),
+                              (2.0, dict(high=1.0), r"X: a must be a number in \[0.0, 1.0\], got 2.0"),
+                              (True, {}, "got True"), ("1", {}, "got '1'"), (float("nan"), {}, "got nan"),
+                              (float("inf"), {}, "got inf")]:
+        with pytest.raises(ValueError, match=text):
+            check_number("X", "a", bad, **kwargs)

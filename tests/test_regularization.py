@@ -110,7 +110,7 @@ def test_any_input_shape_is_accepted():
 
 @pytest.mark.parametrize("p", [1.0, 1.5, -0.1, float("nan"), True, "0.5", None])
 def test_bad_p_is_refused(p):
-    with pytest.raises(ValueError, match=r"Dropout: p must be a probability in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"Dropout: p must be a number in \[0.0, 1.0\), got"):
         Dropout(p)
 
 
