@@ -210,7 +210,7 @@ class EarlyStopping:
         if epoch + 1 - self.best_epoch < self.patience:
             return False
         self.stopped_epoch = epoch + 1
-        if self.restore_best:                # a parameter is its layer's array: put the best one there
+        if self.restore_best:                # p.data = ... puts the array back in its layer
             for p, best in zip(model.parameters(), self.best_params):
-                p.layer.params[p.name] = best
+                p.data = best
         return True
