@@ -1,12 +1,13 @@
-"""Speed and memory of nblib's Conv2D and MaxPool2D, against their loop versions and, when PyTorch
-is installed, against torch.nn.functional on the same data in the same run.
+"""Speed and memory of nblib's fast layers (notebook 19: FastConv2D, FastMaxPool2D) against the
+textbook ones (notebooks 16, 17: Conv2D, MaxPool2D), their loop versions and, when PyTorch is
+installed, torch.nn.functional, on the same data in the same run.
 
     python bench/bench_conv.py                  # 5 rounds of 30 timed steps per side
     python bench/bench_conv.py --rounds 3 --repeat 10
     python bench/bench_conv.py --torch-avx2     # PyTorch limited to AVX2 kernels, as on most laptops
 
-The work (float32 throughout): Conv2D(16, 32, 3, padding=1) forward + backward on a batch
-(128, 16, 14, 14), and MaxPool2D(2) forward + backward on (128, 32, 14, 14). A "step" is one
+The work (float32 throughout): a convolution (16 -> 32 channels, 3x3, padding 1) forward + backward
+on a batch (128, 16, 14, 14), and a 2x2 max-pool forward + backward on (128, 32, 14, 14). A "step" is one
 forward and one backward. Each round times every side `repeat` times and keeps the median; the
 sides take turns with a pause between them (thread pools that are still spinning slow the other
 side down), and the ratio nblib / PyTorch is computed within each round, so that the load of a
@@ -21,7 +22,8 @@ starts, on an AVX-512 CPU only) gives NumPy the AVX-512 kernels.
 
 Memory: the peak of what NumPy allocates during one step (tracemalloc sees NumPy's buffers),
 compared with the size of the layer's input plus output. A first step includes the buffers that
-Conv2D allocates once and reuses; a second step shows what a step costs after that.
+FastConv2D allocates once and reuses; a second step shows what a step costs after that. The
+"extra" memory leaves out the output and input gradient that the step returns (as notebook 19).
 
 Hand-written (not taught in a notebook). PyTorch is never a requirement of the course: install it
 by hand (`pip install torch==2.13.0`, a CPU build) to get the comparison.
@@ -34,7 +36,10 @@ import tracemalloc
 
 import numpy as np
 
-from nblib import Conv2D, MaxPool2D, conv2d_naive, conv2d_naive_backward, max_pool2d_naive, max_pool2d_naive_backward
+from nblib import Conv2D, FastConv2D, FastMaxPool2D, MaxPool2D
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests"))
+from reference import conv2d_naive, conv2d_naive_backward, max_pool2d_naive, max_pool2d_naive_backward  # noqa: E402
 
 
 def median_ms(step, repeat):
@@ -44,41 +49,6 @@ def median_ms(step, repeat):
         step()
         times.append(time.perf_counter() - start)
     return 1e3 * float(np.median(times))
-
-
-class StraightforwardConv:
-    """The textbook im2col, for comparison: windows by stride tricks, then reshape and transpose
-    copies into cols, one matrix product, and col2im as kh*kw strided additions."""
-
-    def __init__(self, W, b, padding):
-        self.W, self.b, self.p = W, b, padding
-
-    def forward(self, x):
-        O, C, kh, kw = self.W.shape
-        p = self.p
-        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-        N, _, Hp, Wp = xp.shape
-        Ho, Wo = Hp - kh + 1, Wp - kw + 1
-        s = xp.strides
-        win = np.lib.stride_tricks.as_strided(xp, (N, C, Ho, Wo, kh, kw), s + s[2:])
-        self.cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, N * Ho * Wo)
-        self.shape = (xp.shape, Ho, Wo)
-        y = self.W.reshape(O, -1) @ self.cols + self.b[:, None]
-        return y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3).copy()
-
-    def backward(self, g):
-        O, C, kh, kw = self.W.shape
-        (N, _, Hp, Wp), Ho, Wo = self.shape
-        G = g.transpose(1, 0, 2, 3).reshape(O, -1)
-        self.dW = (G @ self.cols.T).reshape(self.W.shape)
-        self.db = G.sum(axis=1)
-        dcols = (self.W.reshape(O, -1).T @ G).reshape(C, kh, kw, N, Ho, Wo)
-        dxp = np.zeros((N, C, Hp, Wp), g.dtype)
-        for u in range(kh):
-            for v in range(kw):
-                dxp[:, :, u:u + Ho, v:v + Wo] += dcols[:, u, v].transpose(1, 0, 2, 3)
-        p = self.p
-        return dxp[:, :, p:Hp - p, p:Wp - p]
 
 
 def peak_extra_mb(step):
@@ -158,14 +128,15 @@ def main(argv=None):
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 16, 14, 14)).astype(np.float32)
-    conv = Conv2D(16, 32, 3, padding=1, rng=rng)
+    conv = FastConv2D(16, 32, 3, padding=1, rng=rng)
     conv.params["b"][...] = rng.standard_normal(32).astype(np.float32)
+    textbook = Conv2D(16, 32, 3, padding=1)
+    textbook.params = {name: p.copy() for name, p in conv.params.items()}
     g = rng.standard_normal((128, 32, 14, 14)).astype(np.float32)
     xp = rng.standard_normal((128, 32, 14, 14)).astype(np.float32)
-    pool = MaxPool2D(2)
+    pool, textbook_pool = FastMaxPool2D(2), MaxPool2D(2)
     gp = rng.standard_normal((128, 32, 7, 7)).astype(np.float32)
     W, b = conv.params["W"], conv.params["b"]
-    plain = StraightforwardConv(W, b, 1)
 
     print(f"Python {sys.version.split()[0]}, NumPy {np.__version__} ({blas_description()}), "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
@@ -179,7 +150,9 @@ def main(argv=None):
     dx = conv.backward(g)
     yp, dxp = pool.forward(xp), pool.backward(gp)
     assert y.dtype == dx.dtype == yp.dtype == dxp.dtype == np.float32
-    checks = {"straightforward im2col": max(np.abs(plain.forward(x) - y).max(), np.abs(plain.backward(g) - dx).max())}
+    checks = {"textbook Conv2D": max(np.abs(textbook.forward(x) - y).max(), np.abs(textbook.backward(g) - dx).max()),
+              "textbook MaxPool2D": max(np.abs(textbook_pool.forward(xp) - yp).max(),
+                                        np.abs(textbook_pool.backward(gp) - dxp).max())}
     if torch is not None:
         xt, Wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
         yt = F.conv2d(xt, Wt, bt, padding=1)
@@ -190,12 +163,13 @@ def main(argv=None):
         ypt = F.max_pool2d(xpt, 2)
         ypt.backward(torch.from_numpy(gp))
         checks["PyTorch max_pool2d"] = max(np.abs(ypt.detach().numpy() - yp).max(), np.abs(xpt.grad.numpy() - dxp).max())
-    print("largest differences from nblib:", ", ".join(f"{k} {v:.1e}" for k, v in checks.items()))
+    print("largest differences from the fast layers:", ", ".join(f"{k} {v:.1e}" for k, v in checks.items()))
 
     sides = {
         "conv": lambda: (conv.forward(x), conv.backward(g)),
-        "conv, straightforward im2col": lambda: (plain.forward(x), plain.backward(g)),
+        "conv, textbook": lambda: (textbook.forward(x), textbook.backward(g)),
         "max-pool": lambda: (pool.forward(xp), pool.backward(gp)),
+        "max-pool, textbook": lambda: (textbook_pool.forward(xp), textbook_pool.backward(gp)),
     }
     if torch is not None:
         gt, gpt = torch.from_numpy(g), torch.from_numpy(gp)
@@ -226,42 +200,41 @@ def main(argv=None):
     print(f"\nforward + backward, median ms of {args.repeat} steps, per round ({args.rounds} rounds):")
     for name, values in results.items():
         print(f"  {name:>30}: " + " ".join(f"{v:7.2f}" for v in values) + f"   median {np.median(values):7.2f}")
-    for name, label in [("conv", "Conv2D(16, 32, 3, padding=1) on (128, 16, 14, 14)"),
-                        ("max-pool", "MaxPool2D(2) on (128, 32, 14, 14)")]:
-        ours = np.array(results[name])
+    for name, label in [("conv", "FastConv2D(16, 32, 3, padding=1) on (128, 16, 14, 14)"),
+                        ("max-pool", "FastMaxPool2D(2) on (128, 32, 14, 14)")]:
+        ours, textbook_ms = np.array(results[name]), np.array(results[name + ", textbook"])
         print(f"\n{label}:")
-        print(f"  nblib {np.median(ours):.2f} ms; loop version {naive[name]:.1f} ms "
-              f"({naive[name] / np.median(ours):.0f}x slower)")
-        if name == "conv":
-            mine = np.array(results["conv, straightforward im2col"])
-            print(f"  straightforward im2col {np.median(mine):.2f} ms ({np.median(mine / ours):.1f} times nblib's time)")
+        print(f"  fast {np.median(ours):.2f} ms; textbook {np.median(textbook_ms):.2f} ms "
+              f"({np.median(textbook_ms / ours):.1f}x the fast time); loop version {naive[name]:.1f} ms "
+              f"({naive[name] / np.median(ours):.0f}x)")
         if torch is not None:
-            ratio = ours / np.array(results["torch " + name])
-            print(f"  PyTorch {np.median(results['torch ' + name]):.2f} ms; ratio nblib / PyTorch: median "
-                  f"{np.median(ratio):.2f}, per round " + ", ".join(f"{r:.2f}" for r in ratio)
-                  + f" (min {ratio.min():.2f}, max {ratio.max():.2f})")
-            if torch is not None and name == "conv":
-                mine = np.array(results["conv, straightforward im2col"]) / np.array(results["torch conv"])
-                print(f"  straightforward im2col / PyTorch: median {np.median(mine):.2f}")
+            for side, times in [("fast", ours), ("textbook", textbook_ms)]:
+                ratio = times / np.array(results["torch " + name])
+                print(f"  {side} / PyTorch ({np.median(results['torch ' + name]):.2f} ms): median {np.median(ratio):.2f}, "
+                      f"per round " + ", ".join(f"{r:.2f}" for r in ratio) + f" (min {ratio.min():.2f}, max {ratio.max():.2f})")
 
     if args.profile:
         profile_conv(conv, x, g)
 
-    fresh = Conv2D(16, 32, 3, padding=1, rng=np.random.default_rng(0))
+    fresh = FastConv2D(16, 32, 3, padding=1, rng=np.random.default_rng(0))
     in_out = (x.nbytes + y.nbytes) / 2**20
     first = peak_extra_mb(lambda: (fresh.forward(x), fresh.backward(g)))
     second = peak_extra_mb(lambda: (fresh.forward(x), fresh.backward(g)))
     kept = sum(a.nbytes for lay in fresh._layouts.values() for a in lay.values() if isinstance(a, np.ndarray))
     pool_in_out = (xp.nbytes + yp.nbytes) / 2**20
     pool_step = peak_extra_mb(lambda: (pool.forward(xp), pool.backward(gp)))
-    plain_step = peak_extra_mb(lambda: (plain.forward(x), plain.backward(g)))
+    textbook_step = peak_extra_mb(lambda: (textbook.forward(x), textbook.backward(g)))
+    textbook_pool_step = peak_extra_mb(lambda: (textbook_pool.forward(xp), textbook_pool.backward(gp)))
     print(f"\nmemory (peak NumPy allocation during a step, beyond what existed before it):")
-    print(f"  conv: input + output {in_out:.1f} MB; first step {first:.1f} MB ({first / in_out:.1f}x), of which "
-          f"{kept / 2**20:.1f} MB are buffers kept for the next steps; later steps {second:.1f} MB "
-          f"({second / in_out:.1f}x, the returned output and input gradient included)")
-    print(f"  conv, straightforward im2col: {plain_step:.1f} MB ({plain_step / in_out:.1f}x)")
-    print(f"  max-pool: input + output {pool_in_out:.1f} MB; a step {pool_step:.1f} MB "
-          f"({pool_step / pool_in_out:.1f}x, the returned input gradient included)")
+    returned = (y.nbytes + dx.nbytes) / 2**20       # what a step hands back: its output and input gradient
+    print(f"  FastConv2D: input + output {in_out:.1f} MB; first step {first:.1f} MB ({first / in_out:.1f}x), of which "
+          f"{kept / 2**20:.1f} MB are buffers kept for the next steps and {returned:.1f} MB the returned output and "
+          f"input gradient: {first - returned:.1f} MB extra ({(first - returned) / in_out:.1f}x input + output); "
+          f"later steps {second:.1f} MB ({second / in_out:.1f}x, the returned arrays included)")
+    print(f"  textbook Conv2D: {textbook_step:.1f} MB ({textbook_step / in_out:.1f}x)")
+    print(f"  FastMaxPool2D: input + output {pool_in_out:.1f} MB; a step {pool_step:.1f} MB "
+          f"({pool_step / pool_in_out:.1f}x, the returned input gradient included); textbook MaxPool2D "
+          f"{textbook_pool_step:.1f} MB ({textbook_pool_step / pool_in_out:.1f}x)")
 
 
 if __name__ == "__main__":

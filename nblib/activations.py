@@ -2,7 +2,6 @@
 # Sources: notebooks/02_linear.ipynb, notebooks/03_relu.ipynb, notebooks/04_leaky_relu.ipynb, notebooks/05_tanh.ipynb, notebooks/06_sigmoid.ipynb, notebooks/07_softmax.ipynb
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
-from nblib.layers import Layer
 from nblib.layers import Layer, check_number
 
 __all__ = ['Identity', 'ReLU', 'LeakyReLU', 'Tanh', 'sigmoid', 'Sigmoid', 'Softmax']
@@ -45,15 +44,14 @@ class ReLU(Layer):
     def backward(self, grad_y):
         positive = self._cached(self._positive)
         self._check_grad(grad_y, positive.shape)
-        return np.multiply(grad_y, positive, out=np.empty_like(grad_y))  # dL/dx = G * [x > 0]; much faster than np.where
+        return np.multiply(grad_y, positive, out=np.empty_like(grad_y))  # dL/dx = G * [x > 0], faster than np.where
 
 
 # ---- from notebooks/04_leaky_relu.ipynb ----
 
 
 class LeakyReLU(Layer):
-    """f(x) = x where x > 0, alpha * x elsewhere, element-wise on any shape; f'(x) = 1 or alpha
-    (alpha at x = 0, as PyTorch)."""
+    """f(x) = x where x > 0, else alpha * x, element-wise on any shape; f'(x) = 1 or alpha (alpha at 0, as PyTorch)."""
 
     def __init__(self, alpha=0.01):
         super().__init__()

@@ -1,9 +1,5 @@
-"""Pictures for the convolution and pooling notebooks: a digit drawn with NumPy, the sliding-window
-diagram, and rows of feature maps or kernels.
-
-Hand-written infrastructure (not taught in a notebook). matplotlib is imported inside the drawing
-functions, so `import nblib` needs NumPy only.
-"""
+"""Pictures for the convolution and pooling notebooks (hand-written, not taught in a notebook).
+matplotlib is imported inside the functions, so `import nblib` needs NumPy only."""
 import numpy as np
 
 __all__ = ["digit_image", "plot_sliding_window", "plot_feature_maps", "plot_kernel"]
@@ -31,10 +27,8 @@ def _segment_distance(px, py, a, b):
 
 
 def digit_image(digit=4, size=28, shift=(0, 0), thickness=0.05):
-    """A hand-drawn digit (0, 1, 2, 3, 4, 5 or 7) as a float32 (size, size) image in [0, 1], white
-    on black and inside the central 5/7 of the frame like MNIST's 20x20 box in 28x28, moved by
-    shift = (down, right) pixels (what leaves the frame is lost). `thickness` is the stroke's
-    half-width as a fraction of the image size."""
+    """A drawn digit (0-5 or 7), float32 (size, size) in [0, 1], white on black in the central 5/7
+    as MNIST's; moved by shift = (down, right) pixels; thickness: half-width, fraction of the size."""
     if digit not in _STROKES:
         raise ValueError(f"digit_image: digit must be one of {sorted(_STROKES)}, got {digit!r}")
     box = 5 / 7                                       # the strokes' unit box covers this much
@@ -44,20 +38,18 @@ def digit_image(digit=4, size=28, shift=(0, 0), thickness=0.05):
     for stroke in _STROKES[digit]:
         for a, b in zip(stroke[:-1], stroke[1:]):
             distance = np.minimum(distance, _segment_distance(px, py, a, b))
-    distance *= box                                   # back to fractions of the image size
-    pixel = 1.0 / size  # soft edges over about one pixel, as a scanned pen stroke
-    image = np.clip((thickness - distance) / pixel + 0.5, 0, 1)
+    image = np.clip((thickness - distance * box) * size + 0.5, 0, 1)   # edges soft over about a pixel
     down, right = shift
     moved = np.zeros_like(image)
-    rows, cols = slice(max(down, 0), size + min(down, 0)), slice(max(right, 0), size + min(right, 0))
-    moved[rows, cols] = image[max(-down, 0):size - max(down, 0), max(-right, 0):size - max(right, 0)]
+    moved[max(down, 0):size + min(down, 0), max(right, 0):size + min(right, 0)] = \
+        image[max(-down, 0):size - max(down, 0), max(-right, 0):size - max(right, 0)]
     return moved.astype(np.float32)
 
 
 def plot_sliding_window(height=5, width=5, kernel_size=3, stride=1, padding=0, position=0, axes=None,
                         titles=True):
-    """Draw the padded input grid with the kernel's window at output `position` (row-major), and the
-    output grid beside it with that output's cell marked; titles give the output-size formula."""
+    """The padded input with the kernel's window at output `position` (row-major), and the output
+    grid with that output marked; the titles give the output-size formula."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
@@ -83,25 +75,29 @@ def plot_sliding_window(height=5, width=5, kernel_size=3, stride=1, padding=0, p
     ax_in.add_patch(Rectangle((j * s, -i * s - k), k, k, facecolor="tab:orange", alpha=0.45,
                               edgecolor="tab:red", lw=2.5))
     ax_in.set(xlim=(-0.2, Wp + 0.2), ylim=(-Hp - 0.2, 0.2))
-    if titles:
-        ax_in.set_title(f"input {height}x{width}, padding {p} (hatched)\nkernel {k}x{k}, stride {s}", fontsize=10)
     for r in range(Ho):
         for c in range(Wo):
             here = (r, c) == (i, j)
             ax_out.add_patch(Rectangle((c, -r - 1), 1, 1, facecolor="tab:orange" if here else "white",
                                        alpha=0.8 if here else 1, edgecolor="0.4", lw=0.8))
     ax_out.set(xlim=(-0.2, Wo + 1.2), ylim=(-max(Hp, Ho) - 0.2, 0.2))
-    formula = f"⌊({height} + 2·{p} − {k}) / {s}⌋ + 1 = {Ho}"
-    if width != height:
-        formula += f",  ⌊({width} + 2·{p} − {k}) / {s}⌋ + 1 = {Wo}"
     if titles:
+        ax_in.set_title(f"input {height}x{width}, padding {p} (hatched)\nkernel {k}x{k}, stride {s}", fontsize=10)
+        formula = ",  ".join(f"⌊({n} + 2·{p} − {k}) / {s}⌋ + 1 = {m}"
+                             for n, m in ([(height, Ho)] if width == height else [(height, Ho), (width, Wo)]))
         ax_out.set_title(f"output {Ho}x{Wo}\n{formula}", fontsize=10)
     return axes
 
 
+def _show_signed(ax, a):
+    """`a` in a red-blue scale centred on zero (red positive)."""
+    limit = float(np.abs(a).max()) or 1.0
+    ax.imshow(a, cmap="RdBu_r", vmin=-limit, vmax=limit)
+
+
 def plot_feature_maps(images, titles=None, signed=None, ncols=None, size=2.0, suptitle=None):
-    """A grid of 2-D arrays (feature maps, kernels, digits). Signed maps use a red-blue scale
-    centred on zero; non-negative ones are grey. Returns the axes."""
+    """A grid of 2-D arrays: signed ones red-blue centred on zero, non-negative ones grey (`signed`
+    forces either). Returns the axes."""
     import matplotlib.pyplot as plt
 
     images = [np.asarray(a) for a in images]
@@ -112,10 +108,8 @@ def plot_feature_maps(images, titles=None, signed=None, ncols=None, size=2.0, su
     for ax in axes.flat:
         ax.axis("off")
     for n, (ax, a) in enumerate(zip(axes.flat, images)):
-        is_signed = a.min() < 0 if signed is None else signed
-        if is_signed:
-            limit = float(np.abs(a).max()) or 1.0
-            ax.imshow(a, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        if (a.min() < 0) if signed is None else signed:
+            _show_signed(ax, a)
         else:
             ax.imshow(a, cmap="gray", vmin=0, vmax=max(float(a.max()), 1e-12))
         if titles is not None:
@@ -132,12 +126,10 @@ def plot_kernel(kernel, ax=None, title=None):
 
     kernel = np.asarray(kernel, dtype=float)
     ax = ax or plt.subplots(figsize=(2.2, 2.2))[1]
-    limit = float(np.abs(kernel).max()) or 1.0
-    ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    _show_signed(ax, kernel)
     for (r, c), value in np.ndenumerate(kernel):
         ax.text(c, r, f"{value:.2g}", ha="center", va="center", fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(xticks=[], yticks=[])
     if title:
         ax.set_title(title, fontsize=10)
     return ax

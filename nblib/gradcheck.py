@@ -17,9 +17,8 @@ def numerical_gradient(f, a, eps=1e-6):
         a[i] = old + eps
         f_plus = f()
         a[i] = old - eps
-        f_minus = f()
+        grad[i] = (f_plus - f()) / (2 * eps)
         a[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * eps)
     return grad
 
 

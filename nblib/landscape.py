@@ -2,7 +2,7 @@
 # Sources: notebooks/15_optimizers_compared.ipynb
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
-from nblib.layers import new_rng, positive_int
+from nblib.layers import check_number, new_rng, positive_int
 
 __all__ = ['filter_normalized_direction', 'loss_landscape', 'plot_loss_landscape']
 
@@ -10,10 +10,8 @@ __all__ = ['filter_normalized_direction', 'loss_landscape', 'plot_loss_landscape
 
 
 def filter_normalized_direction(model, rng=None):
-    """A random direction in parameter space, one array per parameter array of `model`, filter-normalised
-    (Li et al., 2018): each filter's part is scaled to the norm of that filter's weights. A dense weight
-    (in, out) has one filter per column (an output neuron), an array (out_channels, ...) one per entry of
-    its first axis. One-axis arrays (biases) get a zero direction, as in Li et al."""
+    """A random direction, one array per parameter array of `model`, each filter (a column of a dense W, an
+    output channel of a convolution's) scaled to the norm of its weights; biases get 0 (Li et al., 2018)."""
     rng = new_rng(rng)
     direction = []
     for theta in (p.data for p in model.parameters()):
@@ -29,17 +27,11 @@ def filter_normalized_direction(model, rng=None):
 
 
 def loss_landscape(model, x, y, loss, directions=None, span=1.0, steps=25, rng=None):
-    """The loss of `model` on (x, y) at theta + a d1 + b d2 for a and b on a grid over [-span, span].
-
-    `directions` is a pair (d1, d2) of lists with one array per parameter array (the order of
-    `filter_normalized_direction`), used as given; None draws two filter-normalised random
-    directions from `rng`. Returns (alphas, betas, losses), losses[i, j] being the loss at
-    (alphas[j], betas[i]), as `plt.contour(alphas, betas, losses)` expects. The parameters are
-    changed in place during the scan and restored exactly afterwards, even after an error."""
-    if positive_int("loss_landscape", "steps", steps) < 2:
-        raise ValueError(f"loss_landscape: steps must be an integer >= 2, got {steps!r}")
-    if not (isinstance(span, (int, float, np.number)) and np.isfinite(span) and span > 0):
-        raise ValueError(f"loss_landscape: span must be a finite number > 0, got {span!r}")
+    """(alphas, betas, losses): the loss of `model` on (x, y) at theta + alphas[j] d1 + betas[i] d2 in losses[i, j]
+    (as plt.contour expects), on a grid over [-span, span]. `directions` (d1, d2), lists of one array per
+    parameter array, default to two `filter_normalized_direction`s; the weights are restored, even after an error."""
+    steps = positive_int("loss_landscape", "steps", steps, minimum=2)
+    span = check_number("loss_landscape", "span", span, low_open=True)
     thetas = [p.data for p in model.parameters()]
     if directions is None:
         rng = new_rng(rng)

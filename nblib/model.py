@@ -2,10 +2,9 @@
 # Sources: notebooks/01_dense_layer.ipynb, notebooks/09_sgd.ipynb, notebooks/18_regularization.ipynb
 # Edit those notebooks, then run `python tools/export.py`.
 import numpy as np
-from nblib.layers import new_rng
+from nblib.layers import new_rng, positive_int, check_number
+from nblib.saving import load_model, save_model
 import time
-from nblib.layers import new_rng, positive_int
-from nblib.layers import check_number
 
 __all__ = ['Sequential', 'train', 'TrainingDiverged', 'evaluate', 'fit', 'progress_bar', 'EarlyStopping']
 
@@ -13,11 +12,8 @@ __all__ = ['Sequential', 'train', 'TrainingDiverged', 'evaluate', 'fit', 'progre
 
 
 class Sequential:
-    """Layers applied one after the other; `backward` runs them in reverse (the chain rule).
-
-    With `input_grad=False` (the default) the backward pass stops at the first layer with parameters,
-    which skips the gradient with respect to its input: training never uses the gradient of the
-    data. `backward` then returns None; build with `input_grad=True` to get that gradient."""
+    """Layers applied one after the other; `backward` runs them in reverse (the chain rule). Training never
+    uses the data's gradient: unless `input_grad=True`, backward stops at the first layer with parameters."""
 
     def __init__(self, layers, input_grad=False):
         self.layers = list(layers)
@@ -63,16 +59,7 @@ class Sequential:
         return np.concatenate([self.forward(x[i:i + batch_size], training=False)
                                for i in range(0, len(x), batch_size)])
 
-    def save(self, path):
-        """Write the architecture and weights to one .npz file (a new file renamed into place)."""
-        from nblib.saving import save_model
-        save_model(self, path)
-
-    @staticmethod
-    def load(path):
-        """Read a model written by `save`; a damaged or foreign file raises ValueError, never unpickles."""
-        from nblib.saving import load_model
-        return load_model(path)
+    save, load = save_model, staticmethod(load_model)   # model.save(path), Sequential.load(path)
 
 
 def train(model, x, y, loss, lr, epochs, batch_size, rng=None):

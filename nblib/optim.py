@@ -11,12 +11,12 @@ __all__ = ['Optimizer', 'SGD', 'Adagrad', 'RMSprop', 'FLUSH_EVERY', 'flush_denor
 
 
 class Optimizer:
-    """Built on the parameters it updates, as in torch.optim: `opt = SGD(model.parameters(), lr=0.1)`,
-    then `opt.step()` after each backward. `state[i]` belongs to the i-th parameter: its step count
-    and the rule's own arrays. A subclass writes only its rule, `update(p, g, state)`, which changes
-    `p` in place."""
+    """Built on the parameters it updates, as in torch.optim: `opt = SGD(model.parameters(), lr=0.1)`, then
+    `opt.step()` after each backward. A subclass writes only its rule, `update`; `state[i]` is parameter i's."""
 
-    def __init__(self, params, lr):
+    decoupled_weight_decay = False  # AdamW sets it: shrink the weights instead of adding to the gradient
+
+    def __init__(self, params, lr, weight_decay=0.0):
         self.params = list(params)
         for i, p in enumerate(self.params):
             if not (hasattr(p, "data") and hasattr(p, "grad")):
@@ -28,6 +28,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
         self.state = [{"step": 0} for _ in self.params]
         self.lr = lr
+        self.weight_decay = self._check("weight_decay", weight_decay)
 
     @property
     def lr(self):
@@ -46,6 +47,12 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: {name} must be True or False, got {value!r}")
         return value
 
+    def _buffer(self, state, name, p, value=0.0):
+        """`state[name]`, created at the parameter's first step as an array of p's shape full of `value`."""
+        if name not in state:
+            state[name] = np.full_like(p, value)
+        return state[name]
+
     def step(self):
         """Update every parameter in place from its gradient: one step of the rule."""
         for param, state in zip(self.params, self.state):   # check them all before changing any
@@ -58,10 +65,13 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: the gradient of {param!r} has shape {g.shape}")
         for param, state in zip(self.params, self.state):
             state["step"] += 1                 # t = 1 at a parameter's first update
-            self.update(param.data, param.grad, state)
+            p, g = param.data, param.grad
+            if self.weight_decay and not self.decoupled_weight_decay:
+                g = g + self.weight_decay * p  # L2, first in every torch.optim rule: g <- g + lambda theta
+            self.update(p, g, state)
 
     def update(self, p, g, state):
-        """Change `p` in place from its gradient `g`; `state` is this parameter's dict, kept across steps."""
+        """Change `p` in place from its gradient `g` (weight decay included); `state` is p's dict, kept across steps."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -73,18 +83,15 @@ class SGD(Optimizer):
     """Stochastic gradient descent, with momentum, dampening, weight decay and Nesterov as torch.optim.SGD."""
 
     def __init__(self, params, lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         self.momentum = self._check("momentum", momentum)
         self.dampening = self._check("dampening", dampening, high=1.0)
-        self.weight_decay = self._check("weight_decay", weight_decay)
         self.nesterov = self._check_flag("nesterov", nesterov)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, "
                              f"got momentum={momentum!r}, dampening={dampening!r}")
 
     def update(self, p, g, state):
-        if self.weight_decay:
-            g = g + self.weight_decay * p              # g <- g + lambda theta
         if self.momentum:
             b = state.get("momentum_buffer")
             if b is None:
@@ -100,24 +107,19 @@ class SGD(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad: each coordinate's step divided by the root of its accumulated squared gradients, as torch.optim.Adagrad."""
+    """Adagrad: each coordinate's step divided by the root of its summed squared gradients, as torch.optim.Adagrad."""
 
     def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         self.lr_decay = self._check("lr_decay", lr_decay)
-        self.weight_decay = self._check("weight_decay", weight_decay)
         self.initial_accumulator_value = self._check("initial_accumulator_value", initial_accumulator_value)
         self.eps = self._check("eps", eps)
 
     def update(self, p, g, state):
-        if "sum" not in state:
-            state["sum"] = np.full_like(p, self.initial_accumulator_value)  # s_0 = tau
+        s = self._buffer(state, "sum", p, self.initial_accumulator_value)  # s_0 = tau
         eta_t = self.lr / (1 + (state["step"] - 1) * self.lr_decay)      # eta / (1 + (t - 1) decay)
-        if self.weight_decay:
-            g = g + self.weight_decay * p                                 # g <- g + lambda theta
-        s = state["sum"]
         s += g * g                                                        # s_t = s_{t-1} + g_t^2
-        p -= eta_t * g / (np.sqrt(s) + self.eps)                          # theta <- theta - eta_t g / (sqrt(s_t) + eps)
+        p -= eta_t * g / (np.sqrt(s) + self.eps)                          # theta -= eta_t g / (sqrt(s_t) + eps)
 
 
 # ---- from notebooks/12_rmsprop.ipynb ----
@@ -127,27 +129,18 @@ class RMSprop(Optimizer):
     """RMSprop: steps divided by the root of a moving average of squared gradients, as torch.optim.RMSprop."""
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         self.alpha = self._check("alpha", alpha, high=1.0)
         self.eps = self._check("eps", eps)
-        self.weight_decay = self._check("weight_decay", weight_decay)
         self.momentum = self._check("momentum", momentum)
         self.centered = self._check_flag("centered", centered)
 
     def update(self, p, g, state):
-        if "square_avg" not in state:
-            state["square_avg"] = np.zeros_like(p)                        # v_0 = 0
-            if self.centered:
-                state["grad_avg"] = np.zeros_like(p)                      # m_0 = 0
-            if self.momentum:
-                state["momentum_buffer"] = np.zeros_like(p)               # b_0 = 0
-        if self.weight_decay:
-            g = g + self.weight_decay * p                                 # g <- g + lambda theta
-        v = state["square_avg"]
+        v = self._buffer(state, "square_avg", p)                          # v_0 = 0
         v *= self.alpha                                                   # v_t = alpha v_{t-1} + (1 - alpha) g^2
         v += (1 - self.alpha) * g * g
         if self.centered:
-            m = state["grad_avg"]
+            m = self._buffer(state, "grad_avg", p)                        # m_0 = 0
             m *= self.alpha                                               # m_t = alpha m_{t-1} + (1 - alpha) g
             m += (1 - self.alpha) * g
             # v - m^2 >= 0 in exact arithmetic; rounding can dip below 0 when the gradient barely varies
@@ -155,7 +148,7 @@ class RMSprop(Optimizer):
         else:
             denominator = np.sqrt(v) + self.eps
         if self.momentum:
-            b = state["momentum_buffer"]
+            b = self._buffer(state, "momentum_buffer", p)                 # b_0 = 0
             b *= self.momentum                                            # b_t = mu b_{t-1} + g / denominator
             b += g / denominator
             p -= self.lr * b
@@ -170,13 +163,8 @@ FLUSH_EVERY = 10  # steps between two sweeps of the float32 running averages for
 
 
 def flush_denormals(state, *names):
-    """Every `FLUSH_EVERY` steps, set the float32 values of `state[name]` that are smaller in size
-    than the smallest normal float32 (~1.2e-38) to zero, in place.
-
-    A running average of a gradient that has become zero decays geometrically into the "denormal"
-    numbers below 1.2e-38, where rounding stops it a few units above zero for good; on many CPUs
-    arithmetic on denormals is many times slower. Values that small change no step. Float64 arrays
-    are left as they are: their denormals start near 1e-308, and they must match the formulas exactly."""
+    """Every `FLUSH_EVERY` steps, zero the float32 values of each `state[name]` below the smallest normal
+    float32 (~1.2e-38): these "denormals" change no step, but slow arithmetic down on many CPUs."""
     if state["step"] % FLUSH_EVERY:
         return
     for name in names:
@@ -189,23 +177,17 @@ class Adadelta(Optimizer):
     """Adadelta: steps g * RMS(past updates) / RMS(gradients), in the parameter's units, as torch.optim.Adadelta."""
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         self.rho = self._check("rho", rho, high=1.0)
         self.eps = self._check("eps", eps)
-        self.weight_decay = self._check("weight_decay", weight_decay)
 
     def update(self, p, g, state):
-        if "square_avg" not in state:
-            state["square_avg"] = np.zeros_like(p)                        # v_0 = 0
-            state["acc_delta"] = np.zeros_like(p)                         # u_0 = 0
         rho, eps = self.rho, self.eps
-        if self.weight_decay:
-            g = g + self.weight_decay * p                                 # g <- g + lambda theta
-        v, u = state["square_avg"], state["acc_delta"]
+        v, u = self._buffer(state, "square_avg", p), self._buffer(state, "acc_delta", p)   # v_0 = u_0 = 0
         v *= rho                                                          # v_t = rho v_{t-1} + (1 - rho) g_t^2
         v += (1 - rho) * g * g
-        delta = np.sqrt((u + eps) / (v + eps))                            # Delta_t = sqrt(u_{t-1} + eps) / sqrt(v_t + eps) * g_t
-        delta *= g
+        delta = np.sqrt((u + eps) / (v + eps))                            # RMS[Delta]_{t-1} / RMS[g]_t
+        delta *= g                                                        # Delta_t = that ratio times g_t
         u *= rho                                                          # u_t = rho u_{t-1} + (1 - rho) Delta_t^2
         u += (1 - rho) * delta * delta
         flush_denormals(state, "square_avg", "acc_delta")
@@ -219,38 +201,28 @@ class Adam(Optimizer):
     """Adam: a momentum average of the gradients divided by the root of an average of their squares,
     both bias-corrected; `weight_decay` adds lambda * theta to the gradient (L2), as torch.optim.Adam."""
 
-    decoupled_weight_decay = False  # AdamW sets it: shrink the weights instead of adding to the gradient
-
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (self._check("betas[0]", betas[0], high=1.0, high_open=True),
                       self._check("betas[1]", betas[1], high=1.0, high_open=True))
         self.eps = self._check("eps", eps)
-        self.weight_decay = self._check("weight_decay", weight_decay)
         self.amsgrad = self._check_flag("amsgrad", amsgrad)
 
     def update(self, p, g, state):
-        if "exp_avg" not in state:
-            state["exp_avg"] = np.zeros_like(p)                           # m_0 = 0
-            state["exp_avg_sq"] = np.zeros_like(p)                        # v_0 = 0
-            if self.amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(p)                # v_0^max = 0
         (beta1, beta2), t = self.betas, state["step"]
-        if self.weight_decay:
-            if self.decoupled_weight_decay:
-                p *= 1 - self.lr * self.weight_decay                      # AdamW: theta <- theta - lr lambda theta
-            else:
-                g = g + self.weight_decay * p                             # Adam: g <- g + lambda theta
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if self.decoupled_weight_decay and self.weight_decay:
+            p *= 1 - self.lr * self.weight_decay                          # AdamW: theta <- theta - lr lambda theta
+        m, v = self._buffer(state, "exp_avg", p), self._buffer(state, "exp_avg_sq", p)   # m_0 = v_0 = 0
         m *= beta1                                                        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
         m += (1 - beta1) * g
         v *= beta2                                                        # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
         v += (1 - beta2) * g * g
         flush_denormals(state, "exp_avg", "exp_avg_sq")
         if self.amsgrad:                                                  # v_t^max = max(v_{t-1}^max, v_t)
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v_max = self._buffer(state, "max_exp_avg_sq", p)              # v_0^max = 0
+            v = np.maximum(v_max, v, out=v_max)
         denominator = np.sqrt(v / (1 - beta2 ** t))                       # sqrt(v_hat_t) + eps
         denominator += self.eps
         p -= (self.lr / (1 - beta1 ** t)) * m / denominator               # theta -= lr m_hat_t / (sqrt(v_hat_t) + eps)

@@ -1,8 +1,5 @@
-"""Plots the notebooks share: decision boundaries, training curves, and a live training view.
-
-Hand-written infrastructure (not taught in a notebook). matplotlib and IPython are imported
-inside the functions, so `import nblib` needs NumPy only.
-"""
+"""Plots the notebooks share: activations, decision boundaries, training curves, digits (hand-written,
+not taught in a notebook; matplotlib and IPython are imported inside the functions)."""
 import numpy as np
 
 from nblib.activations import sigmoid
@@ -12,8 +9,8 @@ __all__ = ["plot_function_and_derivative", "plot_decision_boundary", "plot_histo
 
 
 def plot_function_and_derivative(layer, x=None, ax=None, title=None):
-    """Plot an element-wise activation layer f(x) and its derivative f'(x), the latter taken from
-    the layer's own backward pass (the gradient of sum(f(x)) is f'(x) element by element)."""
+    """Plot an element-wise activation layer f(x) and its derivative f'(x), taken from its own backward
+    pass (the gradient of sum(f(x)) is f'(x) element by element)."""
     import matplotlib.pyplot as plt
 
     x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=np.float64)
@@ -33,16 +30,6 @@ def plot_function_and_derivative(layer, x=None, ax=None, title=None):
     return ax
 
 
-def _class_scores(model, points):
-    """Per-point score for colouring: P(class 1) for two classes, the argmax class otherwise."""
-    out = model.predict(points)
-    if out.ndim == 1 or out.shape[1] == 1:       # one logit: sigmoid of it
-        return sigmoid(out.reshape(-1)), 2
-    if out.shape[1] == 2:                         # two scores: softmax's class-1 probability
-        return sigmoid(out[:, 1] - out[:, 0]), 2
-    return out.argmax(axis=1), out.shape[1]
-
-
 def plot_decision_boundary(model, x, y, ax=None, resolution=200, title=None, padding=0.1):
     """Colour the plane by the model's prediction and scatter the labelled points (x of shape (n, 2))."""
     import matplotlib.pyplot as plt
@@ -51,14 +38,16 @@ def plot_decision_boundary(model, x, y, ax=None, resolution=200, title=None, pad
     lo, hi = x.min(axis=0), x.max(axis=0)
     lo, hi = lo - padding * (hi - lo), hi + padding * (hi - lo)
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
-    grid = np.stack([g0.ravel(), g1.ravel()], axis=1).astype(x.dtype)
-    scores, k = _class_scores(model, grid)
+    out = model.predict(np.stack([g0.ravel(), g1.ravel()], axis=1).astype(x.dtype)).reshape(g0.size, -1)
+    k = max(2, out.shape[1])
+    if out.shape[1] == 2:                 # two scores: softmax's P(class 1) is the sigmoid of their difference
+        out = out[:, 1:] - out[:, :1]
+    scores = (sigmoid(out[:, 0]) if k == 2 else out.argmax(axis=1)).reshape(g0.shape)  # P(class 1), or the class
     if k == 2:
-        ax.contourf(g0, g1, scores.reshape(g0.shape), levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-        ax.contour(g0, g1, scores.reshape(g0.shape), levels=[0.5], colors="k", linewidths=1)
+        ax.contourf(g0, g1, scores, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+        ax.contour(g0, g1, scores, levels=[0.5], colors="k", linewidths=1)
     else:
-        ax.contourf(g0, g1, scores.reshape(g0.shape), levels=np.arange(k + 1) - 0.5, cmap="tab10", alpha=0.35,
-                    vmin=-0.5, vmax=9.5)
+        ax.contourf(g0, g1, scores, levels=np.arange(k + 1) - 0.5, cmap="tab10", alpha=0.35, vmin=-0.5, vmax=9.5)
     ax.scatter(x[:, 0], x[:, 1], c=y, cmap="RdBu_r" if k == 2 else "tab10", vmin=0, vmax=1 if k == 2 else 9,
                s=12, edgecolors="k", linewidths=0.3)
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), title=title)
@@ -85,8 +74,8 @@ def plot_history(history, axes=None, title=None):
 
 
 class LivePlot:
-    """A `fit` callback that redraws the training curves every `every` epochs (and, given 2-D data
-    `(x, y)`, the decision boundary), updating one figure in place in the notebook."""
+    """A `fit` callback that redraws the training curves (and, given 2-D data `(x, y)`, the decision
+    boundary) every `every` epochs, in one figure updated in place."""
 
     def __init__(self, data=None, every=1):
         self.data, self.every = data, every
@@ -102,26 +91,21 @@ class LivePlot:
             plt.close(self._fig)
             self._handle = display(self._fig, display_id=True)
         if (epoch + 1) % self.every == 0:
-            self._draw(model, history)
+            for ax in self._axes:
+                ax.clear()
+            self._axes[1].set_visible("accuracy" in history)
+            plot_history(history, axes=self._axes[:2 if "accuracy" in history else 1])
+            if self.data is not None:
+                plot_decision_boundary(model, *self.data, ax=self._axes[-1], title=f"epoch {epoch + 1}")
+            self._fig.tight_layout()
+            if self._handle is not None:
+                self._handle.update(self._fig)
         return False
 
-    def _draw(self, model, history):
-        for ax in self._axes:
-            ax.clear()
-        axes = list(self._axes)
-        if self.data is not None:
-            plot_decision_boundary(model, *self.data, ax=axes.pop(), title=f"epoch {len(history.get('loss', []))}")
-        if "accuracy" not in history:
-            axes[1].set_visible(False)
-        plot_history(history, axes=axes[:2] if "accuracy" in history else axes[:1])
-        self._fig.tight_layout()
-        if self._handle is not None:
-            self._handle.update(self._fig)
 
-
-def plot_images(images, titles=None, ncols=10, cmap="gray", symmetric=False, size=1.1, axes=None):
-    """A grid of images (n, h, w), or (n, 1, h, w), each with an optional title. `symmetric` centres
-    a red-blue colour map on 0 for signed arrays (filters, gradients); otherwise each image uses `cmap`."""
+def plot_images(images, titles=None, ncols=10, cmap="gray", symmetric=False, size=1.1):
+    """A grid of images (n, h, w) or (n, 1, h, w), with optional titles; `symmetric` centres a red-blue
+    colour map on 0 for signed arrays (filters, gradients), otherwise each image uses `cmap`."""
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
@@ -132,10 +116,8 @@ def plot_images(images, titles=None, ncols=10, cmap="gray", symmetric=False, siz
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    if axes is None:
-        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * (1.25 if titles else 1)),
-                                 squeeze=False)
-    axes = np.asarray(axes).reshape(-1)
+    axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * (1.25 if titles else 1)),
+                        squeeze=False)[1].reshape(-1)
     for i, ax in enumerate(axes):
         ax.axis("off")
         if i >= n:
@@ -152,8 +134,7 @@ def plot_images(images, titles=None, ncols=10, cmap="gray", symmetric=False, siz
 
 
 def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title=None):
-    """Counts of (true class, predicted class) pairs as a colour grid with the numbers written in;
-    the diagonal holds the correct answers."""
+    """Draw and return the counts of (true class, predicted class) pairs; the diagonal holds the right answers."""
     import matplotlib.pyplot as plt
 
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -161,8 +142,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title=None)
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (y_true, y_pred), 1)
     ax = ax or plt.subplots(figsize=(0.5 * k + 2, 0.5 * k + 1.5))[1]
-    off_diagonal = counts * (1 - np.eye(k, dtype=np.int64))
-    ax.imshow(np.log1p(off_diagonal), cmap="Reds")   # colour the mistakes; the diagonal dwarfs them
+    ax.imshow(np.log1p(counts * (1 - np.eye(k, dtype=np.int64))), cmap="Reds")  # mistakes only: the diagonal dwarfs all
     for i in range(k):
         for j in range(k):
             if counts[i, j]:
@@ -176,8 +156,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title=None)
 
 
 def plot_probabilities(probabilities, class_names=None, label=None, ax=None, title=None):
-    """Bar chart of one example's class probabilities; the true class (`label`) is drawn in green,
-    a wrong top prediction in red."""
+    """Bar chart of one example's class probabilities: the true class (`label`) in green, a wrong top answer in red."""
     import matplotlib.pyplot as plt
 
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)

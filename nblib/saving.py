@@ -1,11 +1,5 @@
-"""Saving and loading a Sequential model as one .npz file.
-
-Hand-written infrastructure (not taught in a notebook). The file holds the architecture as JSON
-(each layer's class name and constructor arguments), the weights as plain numeric arrays, and a
-SHA-256 of both, so a truncated, foreign or tampered file is refused before anything is built.
-It is read with allow_pickle=False: nothing in it can run code. `save_model` writes a new file
-next to the target and renames it into place, so a failure never destroys an earlier save.
-"""
+"""Save and load a Sequential as one .npz file (hand-written, not taught in a notebook): the layers as
+JSON, the weights as numeric arrays and a SHA-256 of both, read with allow_pickle=False."""
 import hashlib
 import json
 import os
@@ -21,6 +15,7 @@ FORMAT = "nblib-sequential-1"
 
 
 def _digest(architecture, arrays):
+    """SHA-256 of the architecture and of every array's name, dtype, shape and bytes."""
     h = hashlib.sha256(architecture.encode())
     for key in sorted(arrays):
         a = np.ascontiguousarray(arrays[key])
@@ -30,7 +25,7 @@ def _digest(architecture, arrays):
 
 
 def save_model(model, path):
-    """Write `model` (a Sequential) to `path` atomically."""
+    """Write `model` (a Sequential) to `path`: a new file renamed into place, so an earlier save survives a failure."""
     path = Path(path)
     architecture = json.dumps([{"class": type(layer).__name__, "config": layer.config()}
                                for layer in model.layers])
@@ -74,24 +69,20 @@ def load_model(path):
     if _digest(architecture, arrays) != str(meta["__sha256__"]):
         raise bad("its checksum does not match its contents (the file was changed or damaged)")
     try:
-        specs = json.loads(architecture)
         layers = []
-        for spec in specs:
+        for spec in json.loads(architecture):
             cls = getattr(nblib, spec["class"], None)
             if not (isinstance(cls, type) and issubclass(cls, nblib.Layer)):
                 raise bad(f"unknown layer class {spec['class']!r}")
             layers.append(cls(**spec["config"]))
     except (TypeError, KeyError, json.JSONDecodeError) as e:
         raise bad(f"its architecture cannot be read ({e})") from None
-    expected = {f"layer{i}.{name}": p for i, layer in enumerate(layers) for name, p in layer.params.items()}
+    expected = {f"layer{i}.{name}": (layer, name) for i, layer in enumerate(layers) for name in layer.params}
     if set(expected) != set(arrays):
         raise bad(f"weights {sorted(arrays)} do not match the architecture's {sorted(expected)}")
-    for key, p in expected.items():
-        a = arrays[key]
+    for key, (layer, name) in expected.items():
+        a, p = arrays[key], layer.params[name]
         if a.shape != p.shape or a.dtype.kind != "f":
             raise bad(f"{key} is {a.dtype} {a.shape}, expected float {p.shape}")
-    for i, layer in enumerate(layers):
-        for name in layer.params:
-            layer.params[name] = arrays[f"layer{i}.{name}"].copy()
-            layer.grads[name] = np.zeros_like(layer.params[name])
+        layer.params[name], layer.grads[name] = a, np.zeros_like(a)
     return nblib.Sequential(layers)

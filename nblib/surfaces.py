@@ -1,13 +1,8 @@
-"""Two-dimensional test surfaces for watching optimizers move, and helpers to run and draw them.
-
-Hand-written infrastructure (not taught in a notebook). A surface is a function f(x, y) with its
-gradient; `run_optimizer` lets any nblib optimizer walk it from a starting point, and
-`plot_trajectories` draws the walks over the contour plot. matplotlib is imported inside the
-plotting function, so `import nblib` needs NumPy only.
-"""
+"""Two-dimensional test surfaces for watching optimizers move, and helpers to run and draw them
+(hand-written, not taught in a notebook; matplotlib is imported by the plotting functions only)."""
 import numpy as np
 
-from nblib.layers import Parameter
+from nblib.layers import Layer, positive_int
 
 __all__ = ["Surface", "SURFACES", "run_optimizer", "plot_trajectories", "plot_loss_curves"]
 
@@ -15,16 +10,14 @@ DIVERGED = 1e6  # a point this far from the origin has left every plot: the run 
 
 
 class Surface:
-    """A function of two variables with its gradient, a start point, its minimum and plot limits.
-
-    `f(xy)` and `grad(xy)` take an array of shape (..., 2) (points as rows, so a whole grid at
-    once); `f` returns shape (...), `grad` the same shape as `xy`. Computed in float64."""
+    """A function f(x, y) with its gradient, a start point, its minimum and plot limits; `f` and `grad`
+    take points of shape (..., 2), a whole grid at once, in float64."""
 
     def __init__(self, name, f, grad, start, minimum, xlim, ylim, log_levels=True):
         self.name = name
         self._f, self._grad = f, grad  # both take (x, y); _grad returns (df/dx, df/dy)
         self.start = np.array(start, dtype=np.float64)
-        self.minimum = None if minimum is None else np.array(minimum, dtype=np.float64)
+        self.minimum = np.array(minimum, dtype=np.float64)
         self.xlim, self.ylim = tuple(xlim), tuple(ylim)
         self.log_levels = log_levels  # contour levels spaced geometrically above the lowest value
 
@@ -44,71 +37,48 @@ class Surface:
         return np.stack(np.broadcast_arrays(dx, dy), axis=-1)
 
     def __repr__(self):
-        return f"Surface({self.name!r}, start={self.start.tolist()}, minimum={None if self.minimum is None else self.minimum.tolist()})"
+        return f"Surface({self.name!r}, start={self.start.tolist()}, minimum={self.minimum.tolist()})"
 
 
 # An elongated bowl: the curvature along y is 20 times that along x (condition number 20), so
 # plain gradient descent zig-zags across the valley while it crawls along it.
-_quadratic = Surface(
-    "quadratic",
-    f=lambda x, y: 0.5 * (x ** 2 + 20 * y ** 2),
-    grad=lambda x, y: (x, 20 * y),
-    start=(-4.5, 1.0), minimum=(0.0, 0.0), xlim=(-5, 5), ylim=(-1.6, 1.6))
+_quadratic = Surface("quadratic", f=lambda x, y: 0.5 * (x ** 2 + 20 * y ** 2),
+                     grad=lambda x, y: (x, 20 * y),
+                     start=(-4.5, 1.0), minimum=(0.0, 0.0), xlim=(-5, 5), ylim=(-1.6, 1.6))
 
 # Rosenbrock's banana valley: easy to fall into, long, curved and nearly flat along its floor.
-_rosenbrock = Surface(
-    "rosenbrock",
-    f=lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2,
-    grad=lambda x, y: (-2 * (1 - x) - 400 * x * (y - x ** 2), 200 * (y - x ** 2)),
-    start=(-1.2, 1.0), minimum=(1.0, 1.0), xlim=(-2, 2), ylim=(-1, 3))
+_rosenbrock = Surface("rosenbrock", f=lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2,
+                      grad=lambda x, y: (-2 * (1 - x) - 400 * x * (y - x ** 2), 200 * (y - x ** 2)),
+                      start=(-1.2, 1.0), minimum=(1.0, 1.0), xlim=(-2, 2), ylim=(-1, 3))
 
 # A saddle point at the origin between two minima at (0, +-1): f = x^2/2 + y^4/4 - y^2/2. Curving
 # up along x and down along y near the origin (like x^2 - y^2), but bounded below. Starting almost
 # on the ridge (y = 0.01), an optimizer first slides towards the saddle, where the gradient nearly
 # vanishes, and must then escape along y.
-_saddle = Surface(
-    "saddle",
-    f=lambda x, y: 0.5 * x ** 2 + 0.25 * y ** 4 - 0.5 * y ** 2,
-    grad=lambda x, y: (x, y ** 3 - y),
-    start=(-2.5, 0.01), minimum=(0.0, 1.0), xlim=(-3, 3), ylim=(-1.6, 1.6), log_levels=False)
+_saddle = Surface("saddle", f=lambda x, y: 0.5 * x ** 2 + 0.25 * y ** 4 - 0.5 * y ** 2,
+                  grad=lambda x, y: (x, y ** 3 - y),
+                  start=(-2.5, 0.01), minimum=(0.0, 1.0), xlim=(-3, 3), ylim=(-1.6, 1.6), log_levels=False)
 
 # A wide bowl with ripples: 0.2 (x^2 + y^2) + (1 - cos(pi x)) + (1 - cos(pi y)). The global minimum
 # is at the origin; the ripples make local minima near every point with even coordinates, (-2, 2)
 # among them, where a cautious optimizer stays.
-_bumpy = Surface(
-    "bumpy",
-    f=lambda x, y: 0.2 * (x ** 2 + y ** 2) + (1 - np.cos(np.pi * x)) + (1 - np.cos(np.pi * y)),
-    grad=lambda x, y: (0.4 * x + np.pi * np.sin(np.pi * x), 0.4 * y + np.pi * np.sin(np.pi * y)),
-    start=(-2.6, 2.4), minimum=(0.0, 0.0), xlim=(-4, 4), ylim=(-4, 4), log_levels=False)
+_bumpy = Surface("bumpy", f=lambda x, y: 0.2 * (x ** 2 + y ** 2) + (1 - np.cos(np.pi * x)) + (1 - np.cos(np.pi * y)),
+                 grad=lambda x, y: (0.4 * x + np.pi * np.sin(np.pi * x), 0.4 * y + np.pi * np.sin(np.pi * y)),
+                 start=(-2.6, 2.4), minimum=(0.0, 0.0), xlim=(-4, 4), ylim=(-4, 4), log_levels=False)
 
 SURFACES = {s.name: s for s in (_quadratic, _rosenbrock, _saddle, _bumpy)}
 
 
-class _Point:
-    """A stand-in "layer" whose only parameter is the point (x, y), as optimizers expect."""
-
-    def __init__(self, xy):
-        self.params = {"xy": xy}
-        self.grads = {"xy": np.zeros_like(xy)}
-
-    def parameters(self):
-        return [Parameter(self, "xy")]
-
-
 def run_optimizer(make_optimizer, surface, steps, start=None):
-    """Walk `surface` for `steps` steps from `start` (default: `surface.start`) with the optimizer that
-    `make_optimizer(parameters)` builds on the point, e.g. `partial(Adam, lr=0.1)`.
-
-    Returns the trajectory, a float64 array of shape (steps + 1, 2) whose row 0 is the start.
-    If the point becomes non-finite or leaves the disc of radius 1e6 (the run diverged), the run
-    stops: that row is kept if finite, and every later row is NaN (which matplotlib leaves out)."""
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"run_optimizer: steps must be an integer >= 0, got {steps!r}")
-    point = _Point(np.array(surface.start if start is None else start, dtype=np.float64))
-    if point.params["xy"].shape != (2,):
-        raise ValueError(f"run_optimizer: start must be a point (x, y), got shape {point.params['xy'].shape}")
-    optimizer = make_optimizer(point.parameters())
-    xy, g = point.params["xy"], point.grads["xy"]
+    """The float64 path (steps + 1, 2) from `start` of `make_optimizer(parameters)`, e.g. `partial(Adam, lr=0.1)`,
+    built on the point; a run that diverges (beyond 1e6) stops, its later rows NaN (matplotlib leaves them out)."""
+    steps = positive_int("run_optimizer", "steps", steps, minimum=0)
+    xy = np.array(surface.start if start is None else start, dtype=np.float64)
+    if xy.shape != (2,):
+        raise ValueError(f"run_optimizer: start must be a point (x, y), got shape {xy.shape}")
+    point = Layer()                      # a "layer" whose one parameter is the point
+    point.params["xy"], point.grads["xy"] = xy, np.zeros_like(xy)
+    optimizer, g = make_optimizer(point.parameters()), point.grads["xy"]
     path = np.full((steps + 1, 2), np.nan)
     path[0] = xy
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is a result, not an error
@@ -123,38 +93,23 @@ def run_optimizer(make_optimizer, surface, steps, start=None):
     return path
 
 
-def _levels(surface, z, levels):
-    """Contour levels: geometric spacing above the lowest value where the surface asks for it."""
-    if not np.isscalar(levels):
-        return np.asarray(levels)
-    lo, hi = np.nanmin(z), np.nanmax(z)
-    if not surface.log_levels or hi <= lo:
-        return np.linspace(lo, hi, levels)
-    span = hi - lo
-    return lo + np.geomspace(span * 1e-4, span, levels)
-
-
-def _pale_viridis():
-    """viridis mixed half and half with white: opaque pale colours under bright trajectories."""
+def plot_trajectories(surface, trajectories, ax=None, levels=30, title=None):
+    """Filled contours of `surface` (dark is low), each trajectory of the dict {name: path} as a line, the
+    start and the minimum; the surface's limits are kept, so a diverging run flies off the picture."""
+    import matplotlib.pyplot as plt
     from matplotlib import colormaps
     from matplotlib.colors import ListedColormap
 
-    return ListedColormap(colormaps["viridis"](np.linspace(0, 1, 256))[:, :3] * 0.5 + 0.5)
-
-
-def plot_trajectories(surface, trajectories, ax=None, levels=30, title=None):
-    """Filled contour plot of `surface` (dark is low) with each trajectory (a dict name -> array
-    (steps + 1, 2), or one array) drawn as a line with markers; the start is marked with a black circle, the minimum
-    with a star. The axes keep the surface's limits, so a diverging run flies off the picture."""
-    import matplotlib.pyplot as plt
-
-    if not isinstance(trajectories, dict):
-        trajectories = {"": trajectories}
     ax = ax or plt.subplots(figsize=(5.5, 4))[1]
     gx, gy = np.meshgrid(np.linspace(*surface.xlim, 300), np.linspace(*surface.ylim, 300))
     z = surface.f(np.stack([gx, gy], axis=-1))
-    levels = _levels(surface, z, levels)
-    ax.contourf(gx, gy, z, levels=levels, cmap=_pale_viridis(), extend="both")
+    lo, hi = np.nanmin(z), np.nanmax(z)
+    if surface.log_levels and hi > lo:   # geometric spacing above the lowest value: detail near the minimum
+        levels = lo + np.geomspace((hi - lo) * 1e-4, hi - lo, levels)
+    else:
+        levels = np.linspace(lo, hi, levels)
+    pale = ListedColormap(colormaps["viridis"](np.linspace(0, 1, 256))[:, :3] * 0.5 + 0.5)   # viridis, half white
+    ax.contourf(gx, gy, z, levels=levels, cmap=pale, extend="both")
     ax.contour(gx, gy, z, levels=levels[::3], colors="white", linewidths=0.5)  # a few lines: small PNGs
     for name, path in trajectories.items():
         path = np.asarray(path)
@@ -163,22 +118,19 @@ def plot_trajectories(surface, trajectories, ax=None, levels=30, title=None):
         ax.plot(path[:, 0], path[:, 1], "o-", ms=2.5, lw=1, label=label)
     start = next(iter(trajectories.values()))[0] if trajectories else surface.start
     ax.plot(*start, "ko", ms=6, label="start")
-    if surface.minimum is not None:
-        ax.plot(*surface.minimum, "*", color="crimson", ms=12, label="minimum")
+    ax.plot(*surface.minimum, "*", color="crimson", ms=12, label="minimum")
     ax.set(xlim=surface.xlim, ylim=surface.ylim, xlabel="x", ylabel="y", title=title or surface.name)
     ax.legend(fontsize=8, loc="best")
     return ax
 
 
 def plot_loss_curves(surface, trajectories, ax=None, title=None):
-    """The gap f(point) - f(minimum) at each step of each trajectory (a dict name -> array), on a
-    log scale: a straight line going down is linear convergence, a flat line a stall."""
+    """The gap f(point) - f(minimum) along each trajectory of the dict {name: path}, on a log scale:
+    a straight line going down is linear convergence, a flat line a stall."""
     import matplotlib.pyplot as plt
 
-    if not isinstance(trajectories, dict):
-        trajectories = {"": trajectories}
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    f_min = surface.f(surface.minimum) if surface.minimum is not None else 0.0
+    f_min = surface.f(surface.minimum)
     for name, path in trajectories.items():
         with np.errstate(over="ignore", invalid="ignore"):
             gap = surface.f(np.asarray(path)) - f_min

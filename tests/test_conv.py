@@ -1,4 +1,5 @@
-"""Tests of Conv2D and conv2d_naive in nblib/layers.py (from notebooks/16_convolution.ipynb).
+"""Tests of Conv2D in nblib/layers.py, and of the loop version conv2d_naive that
+notebooks/16_convolution.ipynb keeps (unexported; tests/reference.py holds a checked copy).
 
 References are written here independently of the code under test: a direct loop over every output
 position (and its transpose for the gradients), and central finite differences."""
@@ -6,8 +7,9 @@ import numpy as np
 import pytest
 
 import nblib
-from nblib import Conv2D, Sequential, conv2d_naive, conv2d_naive_backward, gradcheck
-from reference import numeric_grad, relative_error as rel
+from nblib import Conv2D, Sequential, gradcheck
+from reference import conv2d_naive, conv2d_naive_backward, notebook_function_differs, numeric_grad
+from reference import relative_error as rel
 
 
 def as_pair(v):
@@ -123,25 +125,54 @@ def test_the_notebooks_loop_version_matches_the_direct_loop(args, shape):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("chunk_columns", [1, 50, 100, 130])
-def test_a_batch_split_into_chunks_gives_the_same_result(chunk_columns):
-    # 7 images on a 6x7 grid each: chunks of 1, 1, 2 and 3 images, the last chunk smaller
-    args, shape = (2, 3, 3, 1, 1), (7, 2, 5, 6)
+def im2col_by_loops(x, kernel_size, stride, padding):
+    """cols[(c, u, v), (n, i, j)] = x_pad[n, c, s*i + u, s*j + v], entry by entry (section 5's definition)."""
+    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel_size), as_pair(stride), as_pair(padding)
+    N, C, H, Wd = x.shape
+    xp = np.zeros((N, C, H + 2 * ph, Wd + 2 * pw))
+    xp[:, :, ph:ph + H, pw:pw + Wd] = x
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (Wd + 2 * pw - kw) // sw + 1
+    cols = np.zeros((C * kh * kw, N * Ho * Wo))
+    for c in range(C):
+        for u in range(kh):
+            for v in range(kw):
+                for n in range(N):
+                    for i in range(Ho):
+                        for j in range(Wo):
+                            cols[(c * kh + u) * kw + v, (n * Ho + i) * Wo + j] = xp[n, c, sh * i + u, sw * j + v]
+    return cols
+
+
+@pytest.mark.parametrize("args, shape", CASES, ids=IDS)
+def test_cols_is_the_im2col_matrix_of_the_derivation(args, shape):
+    layer, x, _ = make(args, shape, seed=3)
+    layer.forward(x)
+    np.testing.assert_array_equal(layer._cols, im2col_by_loops(x, *args[2:]))
+
+
+def test_a_batch_gives_what_its_images_give_one_at_a_time():
+    # the reshapes and transposes between (N, C, H, W) and cols' columns (n, i, j) keep images apart
+    args, shape = (2, 3, 3, 2, 1), (5, 2, 7, 6)
     layer, x, rng = make(args, shape, seed=3)
-    layer.chunk_columns = chunk_columns
     y = layer.forward(x)
     G = rng.standard_normal(y.shape)
-    dx = layer.backward(G)
-    assert layer._layout(x.shape, x.dtype)["n"] == max(1, chunk_columns // 42)
-    W, b = layer.params["W"], layer.params["b"]
-    np.testing.assert_allclose(y, reference_forward(x, W, b, 1, 1), rtol=1e-10, atol=1e-12)
-    ref_dx, ref_dW, ref_db = reference_backward(x, W, G, 1, 1)
-    np.testing.assert_allclose(dx, ref_dx, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-10, atol=1e-12)
+    dx, dW, db = layer.backward(G), layer.grads["W"].copy(), layer.grads["b"].copy()
+    sum_dW, sum_db = np.zeros_like(dW), np.zeros_like(db)
+    for n in range(shape[0]):
+        np.testing.assert_allclose(layer.forward(x[n:n + 1]), y[n:n + 1], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.backward(G[n:n + 1]), dx[n:n + 1], rtol=1e-12, atol=1e-12)
+        sum_dW += layer.grads["W"]
+        sum_db += layer.grads["b"]
+    np.testing.assert_allclose(sum_dW, dW, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sum_db, db, rtol=1e-12, atol=1e-12)
 
 
-def test_reused_buffers_do_not_leak_between_calls_or_into_results():
+def test_the_loop_version_here_is_the_notebooks():
+    for name in ("conv2d_naive", "conv2d_naive_backward"):
+        assert notebook_function_differs("16_convolution.ipynb", name) == ""
+
+
+def test_calls_with_other_shapes_give_right_results_and_leave_earlier_ones_alone():
     args = (2, 3, 3, 2, 1)
     layer, x1, rng = make(args, (4, 2, 7, 6), seed=4)
     x2 = rng.standard_normal((3, 2, 7, 6))             # a smaller last batch
@@ -181,9 +212,7 @@ def test_float32_stays_float32_throughout():
     dx = layer.backward(np.ones_like(y))
     assert y.dtype == dx.dtype == np.float32
     assert all(p.dtype == np.float32 for p in list(layer.params.values()) + list(layer.grads.values()))
-    (lay,) = layer._layouts.values()   # every buffer of the fast path, and the weight matrix
-    buffers = [a for a in lay.values() if isinstance(a, np.ndarray)] + [layer._Wb]
-    assert len(buffers) >= 5 and all(a.dtype == np.float32 for a in buffers)
+    assert layer._cols.dtype == np.float32          # the im2col matrix too: no float64 copy on the way
     # and the float32 result is the float64 one rounded, not something else
     y64 = layer.forward(x.astype(np.float64))
     assert y64.dtype == np.float64

@@ -1,14 +1,15 @@
-"""Tests of MaxPool2D, AvgPool2D, Flatten and max_pool2d_naive in nblib/layers.py (from
-notebooks/17_pooling.ipynb).
+"""Tests of MaxPool2D, AvgPool2D and Flatten in nblib/layers.py (from notebooks/17_pooling.ipynb),
+and of the loop version max_pool2d_naive that the notebook keeps (unexported; tests/reference.py
+holds a checked copy).
 
 References are written here independently of the code under test: direct loops over windows, a
 first-maximum search by strict comparison, and central finite differences."""
 import numpy as np
 import pytest
 
-from nblib import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, gradcheck,
-                   max_pool2d_naive, max_pool2d_naive_backward)
-from reference import numeric_grad, relative_error as rel
+from nblib import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, gradcheck
+from reference import max_pool2d_naive, max_pool2d_naive_backward, notebook_function_differs, numeric_grad
+from reference import relative_error as rel
 
 
 def as_pair(v):
@@ -152,6 +153,11 @@ def test_the_notebooks_loop_version_matches_the_direct_loop(ks, shape):
     ref_y, ref_dx = reference_max(x, G, k, stride_of(k, s))
     np.testing.assert_array_equal(y, ref_y)
     np.testing.assert_allclose(max_pool2d_naive_backward(x, G, k, s), ref_dx, rtol=1e-12, atol=1e-12)
+
+
+def test_the_loop_version_here_is_the_notebooks():
+    for name in ("max_pool2d_naive", "max_pool2d_naive_backward"):
+        assert notebook_function_differs("17_pooling.ipynb", name) == ""
 
 
 @pytest.mark.parametrize("Pool", [MaxPool2D, AvgPool2D])

@@ -58,19 +58,23 @@ def declared_all(source):
 
 def render_module(name, chunks):
     """The text of nblib/<name>.py from its (notebook, cell source) chunks, in course order."""
-    imports, bodies, sources = [], [], []
+    imports, bodies, sources = {}, [], []   # import line or "from M" -> the names it imports
     for notebook, source in chunks:
         if notebook not in sources:
             sources.append(notebook)
             bodies.append(f"# ---- from notebooks/{notebook} ----")
         lines = []
         for line in source.splitlines():
-            if IMPORT.match(line):  # top-level imports go to the top of the module, once
-                if line not in imports:
-                    imports.append(line)
+            if IMPORT.match(line):  # top-level imports go to the top of the module, once, one line per module
+                module, _, names = line.partition(" import ")
+                if module.startswith("from "):
+                    imports.setdefault(module, {}).update(dict.fromkeys(n.strip() for n in names.split(",")))
+                else:
+                    imports.setdefault(line, {})
             else:
                 lines.append(line)
         bodies.append("\n".join(lines).strip("\n"))
+    imports = [f"{key} import {', '.join(names)}" if names else key for key, names in imports.items()]
     header = [GENERATED, "# Sources: " + ", ".join(f"notebooks/{s}" for s in sources),
               "# Edit those notebooks, then run `python tools/export.py`."]
     code = "\n\n\n".join(bodies)
