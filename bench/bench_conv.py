@@ -1,5 +1,5 @@
-"""Speed and memory of nblib's fast layers (notebook 19: FastConv2D, FastMaxPool2D) against the
-textbook ones (notebooks 16, 17: Conv2D, MaxPool2D), their loop versions and, when PyTorch is
+"""Speed and memory of nblib's fast layers (notebook 21: FastConv2D, FastMaxPool2D) against the
+textbook ones (notebooks 18, 19: Conv2D, MaxPool2D), their loop versions and, when PyTorch is
 installed, torch.nn.functional, on the same data in the same run.
 
     python bench/bench_conv.py                  # 5 rounds of 30 timed steps per side
@@ -23,7 +23,7 @@ starts, on an AVX-512 CPU only) gives NumPy the AVX-512 kernels.
 Memory: the peak of what NumPy allocates during one step (tracemalloc sees NumPy's buffers),
 compared with the size of the layer's input plus output. A first step includes the buffers that
 FastConv2D allocates once and reuses; a second step shows what a step costs after that. The
-"extra" memory leaves out the output and input gradient that the step returns (as notebook 19).
+"extra" memory leaves out the output and input gradient that the step returns (as notebook 21).
 
 Hand-written (not taught in a notebook). PyTorch is never a requirement of the course: install it
 by hand (`pip install torch==2.13.0`, a CPU build) to get the comparison.

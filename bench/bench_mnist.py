@@ -1,4 +1,4 @@
-"""Speed of nblib on the full MNIST: the MLP and the CNN of notebooks 20 and 21, against PyTorch.
+"""Speed of nblib on the full MNIST: the MLP and the CNN of notebooks 22 and 23, against PyTorch.
 
     python bench/bench_mnist.py                     # MLP 3 epochs, CNN 1 epoch, side by side with PyTorch
     python bench/bench_mnist.py --mlp-epochs 5 --cnn-epochs 2 --repeats 3
@@ -20,16 +20,16 @@ their thread pools slow each other down when interleaved more finely. The first 
 slower (buffers, caches, thread start-up) and is left out of the ratio, which compares the medians
 of the other epochs. On a shared machine the figures drift: use --repeats and read the spread.
 
-With --until, each model is then trained again, nblib alone, with its notebook's recipe (20: MLP,
-10 epochs, cosine schedule from 1e-3; 21: CNN, 8 epochs, cosine from 2e-3), and the seconds of
+With --until, each model is then trained again, nblib alone, with its notebook's recipe (22: MLP,
+10 epochs, cosine schedule from 1e-3; 23: CNN, 8 epochs, cosine from 2e-3), and the seconds of
 training until the test accuracy first reaches 98% (MLP) or 99% (CNN) are printed. Test accuracy
 is measured after every epoch; evaluation time is not counted as training time.
 
 Hand-written infrastructure (not part of nblib). Models: MLP 784-256-128-10 with ReLU; CNN as in
-notebook 21, with notebook 19's fast layers: FastConv2D(1->16, 3x3, pad 1)-FastMaxPool2D(2)-ReLU,
+notebook 23, with notebook 21's fast layers: FastConv2D(1->16, 3x3, pad 1)-FastMaxPool2D(2)-ReLU,
 FastConv2D(16->32, 3x3, pad 1)-FastMaxPool2D(2)-ReLU, dense 1568-128-ReLU-10 (pooling before ReLU
 gives the same function and gradients, with a quarter of the ReLU work; PyTorch runs the same order).
-`--textbook` builds the CNN from notebook 16's and 17's textbook layers, conv-ReLU-pool, instead.
+`--textbook` builds the CNN from notebook 18's and 19's textbook layers, conv-ReLU-pool, instead.
 Adam, batch 128, float32, inputs standardised with the training set's mean and standard deviation.
 """
 import argparse
@@ -40,7 +40,7 @@ import time
 import numpy as np
 
 import nblib
-from nblib import Adam, Conv2D, CrossEntropy, Dense, FastConv2D, FastMaxPool2D, Flatten, MaxPool2D, ReLU, Sequential
+from nblib import Adam, Conv2D, CosineAnnealingLR, CrossEntropy, Dense, FastConv2D, FastMaxPool2D, Flatten, MaxPool2D, ReLU, Sequential
 
 BATCH = 128
 
@@ -191,12 +191,11 @@ class _TestAccuracy:
 
 def recipe(name, make, x, y, x_test, y_test, epochs, lr_max, target):
     """The notebook's recipe (Adam with a cosine schedule from lr_max down to 1e-5), nblib alone."""
-    cosine = lambda epoch: 1e-5 + 0.5 * (lr_max - 1e-5) * (1 + np.cos(np.pi * epoch / epochs))
     progress = _TestAccuracy(x_test, y_test, target)
     print(f"\n{name}, the notebook's recipe: {epochs} epochs, cosine schedule from {lr_max:g}")
     model = make()
     optimizer = Adam(model.parameters(), lr=lr_max)
-    schedule = lambda model, epoch, history: setattr(optimizer, "lr", cosine(epoch + 1))   # the next epoch's rate
+    schedule = CosineAnnealingLR(optimizer, T_max=epochs, eta_min=1e-5)   # notebook 16
     model.fit(x, y, CrossEntropy(), optimizer, epochs=epochs, batch_size=BATCH,
               rng=np.random.default_rng(0), callbacks=[progress, schedule], verbose=False)
     print(f"  {target:.0%} test accuracy: " + (f"after epoch {progress.reached[0]}, {progress.reached[1]:.1f} s of "
@@ -213,7 +212,7 @@ def main(argv=None):
     parser.add_argument("--skip-mlp", action="store_true")
     parser.add_argument("--skip-cnn", action="store_true")
     parser.add_argument("--no-torch", action="store_true", help="nblib only, even if PyTorch is installed")
-    parser.add_argument("--textbook", action="store_true", help="the CNN from the textbook layers (16, 17)")
+    parser.add_argument("--textbook", action="store_true", help="the CNN from the textbook layers (18, 19)")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of rest between the two libraries")
     args = parser.parse_args(argv)
 

@@ -7,7 +7,11 @@ from .losses import Loss, MSE, one_hot, accuracy, L1, Huber, CrossEntropy, Binar
 from .activations import Identity, ReLU, LeakyReLU, Tanh, sigmoid, Sigmoid, Softmax
 from .optim import Optimizer, SGD, Adagrad, RMSprop, FLUSH_EVERY, flush_denormals, Adadelta, Adam, AdamW
 from .landscape import filter_normalized_direction, loss_landscape, plot_loss_landscape
+from .schedules import LRScheduler, LambdaLR, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, lr_finder
+from .init import orthogonal_, lsuv, ActivationStats, plot_activation_hist
 from .fast import flat_grid, im2col_flat, FastConv2D, FastMaxPool2D
+from .batchnorm import BatchNorm1D, BatchNorm2D
+from .autodiff import unbroadcast, topological_order, Tensor
 from .conv_plots import digit_image, plot_sliding_window, plot_feature_maps, plot_kernel
 from .datasets import make_a_greater_b, make_a_approx_b, make_xor, make_spirals, make_sine
 from .mnist import load_mnist, load_fashion_mnist, FASHION_MNIST_CLASSES, read_idx

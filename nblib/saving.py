@@ -24,12 +24,17 @@ def _digest(architecture, arrays):
     return h.hexdigest()
 
 
+def _state(layer):
+    """A layer's arrays to save: its parameters, and the arrays it lists in `buffers` (BatchNorm's running statistics)."""
+    return {**layer.params, **{name: getattr(layer, name) for name in getattr(layer, "buffers", ())}}
+
+
 def save_model(model, path):
     """Write `model` (a Sequential) to `path`: a new file renamed into place, so an earlier save survives a failure."""
     path = Path(path)
     architecture = json.dumps([{"class": type(layer).__name__, "config": layer.config()}
                                for layer in model.layers])
-    arrays = {f"layer{i}.{name}": p for i, layer in enumerate(model.layers) for name, p in layer.params.items()}
+    arrays = {f"layer{i}.{name}": a for i, layer in enumerate(model.layers) for name, a in _state(layer).items()}
     meta = {"__format__": np.array(FORMAT), "__architecture__": np.array(architecture),
             "__sha256__": np.array(_digest(architecture, arrays))}
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
@@ -77,12 +82,16 @@ def load_model(path):
             layers.append(cls(**spec["config"]))
     except (TypeError, KeyError, json.JSONDecodeError) as e:
         raise bad(f"its architecture cannot be read ({e})") from None
-    expected = {f"layer{i}.{name}": (layer, name) for i, layer in enumerate(layers) for name in layer.params}
+    expected = {f"layer{i}.{name}": (layer, name, a) for i, layer in enumerate(layers) for name, a in _state(layer).items()}
     if set(expected) != set(arrays):
         raise bad(f"weights {sorted(arrays)} do not match the architecture's {sorted(expected)}")
-    for key, (layer, name) in expected.items():
-        a, p = arrays[key], layer.params[name]
+    for key, (layer, name, p) in expected.items():
+        a = arrays[key]
         if a.shape != p.shape or a.dtype.kind != "f":
             raise bad(f"{key} is {a.dtype} {a.shape}, expected float {p.shape}")
-        layer.params[name], layer.grads[name] = a, np.zeros_like(a)
+    for key, (layer, name, p) in expected.items():       # every array checked: now set them
+        if name in layer.params:
+            layer.params[name], layer.grads[name] = arrays[key], np.zeros_like(arrays[key])
+        else:
+            setattr(layer, name, arrays[key])
     return nblib.Sequential(layers)

@@ -1,7 +1,7 @@
 """Reference computations the tests share, written independently of nblib (not nblib.gradcheck),
 and the notebooks' loop versions of convolution (16) and max pooling (17).
 
-The loop versions are not exported into nblib: notebooks 16 and 17 keep them as the references
+The loop versions are not exported into nblib: notebooks 18 and 19 keep them as the references
 their layers are checked against. The copies below must stay identical to the notebooks' cells
 (`notebook_function_differs` checks it); they read their arguments with nblib's `int_pair`."""
 import ast
@@ -52,7 +52,7 @@ def notebook_function_differs(notebook, name):
     return "" if found[name] == here[name] else f"tests/reference.py's {name} differs from {notebook}'s"
 
 
-# ---- copied from notebooks/16_convolution.ipynb, section 4 ----
+# ---- copied from notebooks/18_convolution.ipynb, section 4 ----
 
 def conv2d_naive(x, W, b, stride=1, padding=0):
     """Cross-correlation y = W * x + b by a loop over output positions: slow, written to be read."""
@@ -84,7 +84,7 @@ def conv2d_naive_backward(x, W, grad_y, stride=1, padding=0):
     return grad_x_pad[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], grad_W, grad_b
 
 
-# ---- copied from notebooks/17_pooling.ipynb, section 3 ----
+# ---- copied from notebooks/19_pooling.ipynb, section 3 ----
 
 def max_pool2d_naive(x, kernel_size, stride=None):
     """Max pooling by a loop over output positions: slow, written to be read."""

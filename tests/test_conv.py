@@ -1,5 +1,5 @@
 """Tests of Conv2D in nblib/layers.py, and of the loop version conv2d_naive that
-notebooks/16_convolution.ipynb keeps (unexported; tests/reference.py holds a checked copy).
+notebooks/18_convolution.ipynb keeps (unexported; tests/reference.py holds a checked copy).
 
 References are written here independently of the code under test: a direct loop over every output
 position (and its transpose for the gradients), and central finite differences."""
@@ -169,7 +169,7 @@ def test_a_batch_gives_what_its_images_give_one_at_a_time():
 
 def test_the_loop_version_here_is_the_notebooks():
     for name in ("conv2d_naive", "conv2d_naive_backward"):
-        assert notebook_function_differs("16_convolution.ipynb", name) == ""
+        assert notebook_function_differs("18_convolution.ipynb", name) == ""
 
 
 def test_calls_with_other_shapes_give_right_results_and_leave_earlier_ones_alone():

@@ -1,5 +1,5 @@
-"""Tests of nblib/fast.py (notebooks/19_making_it_fast.ipynb): FastConv2D and FastMaxPool2D must
-compute what the textbook Conv2D and MaxPool2D compute (notebooks 16, 17), forward and every
+"""Tests of nblib/fast.py (notebooks/21_making_it_fast.ipynb): FastConv2D and FastMaxPool2D must
+compute what the textbook Conv2D and MaxPool2D compute (notebooks 18, 19), forward and every
 gradient, on many random configurations.
 
 The textbook layers are the specification; the loop versions of tests/reference.py (the notebooks'

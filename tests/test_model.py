@@ -354,3 +354,78 @@ def test_weights_loaded_after_building_the_optimizer_are_the_ones_trained(tmp_pa
     bad.layers[2].params["b"] = loaded.layers[2].params["b"].astype(np.float64)
     with pytest.raises(ValueError, match=r"Adam: Parameter\(Dense\(5 -> 2\)\.b: \(2,\) float64\)"):
         opt.step()
+
+
+def test_an_every_batch_callback_runs_after_each_batch_and_the_history_keeps_each_epochs_first_rate():
+    calls = []
+
+    class PerBatch:
+        every_batch = True
+
+        def __init__(self, opt):
+            self.opt = opt
+
+        def __call__(self, model, epoch, history):
+            calls.append((epoch, len(history.get("loss", []))))   # during the epoch: not yet recorded
+            self.opt.lr *= 0.5
+            return len(calls) == 5          # asks to stop in epoch 1 (batches 4, 5, 6 of 4 per epoch)
+
+    x, y = make_a_greater_b(40, seed=0)
+    model = two_layer_model()
+    opt = SGD(model.parameters(), lr=1.0)
+    epoch_calls = []
+    history = model.fit(x, y, CrossEntropy(), opt, epochs=4, batch_size=10, verbose=False,
+                        callbacks=[PerBatch(opt), lambda m, e, h: epoch_calls.append(e)])
+    assert calls == [(0, 0)] * 4 + [(1, 1)] * 4     # the epoch is finished before training stops
+    assert epoch_calls == [0, 1]                     # per-epoch callbacks still run once per epoch
+    assert history["lr"] == [1.0, 0.5 ** 4] and opt.lr == 0.5 ** 8
+    assert len(history["loss"]) == 2
+
+
+# ---- hooks (notebook 01's two lists, used by notebook 17's ActivationStats) ----
+
+def hooked_model(input_grad=False):
+    rng = np.random.default_rng(4)
+    return Sequential([ReLU(), Dense(3, 4, rng=rng), ReLU(), Dense(4, 2, rng=rng)], input_grad=input_grad)
+
+
+@pytest.mark.parametrize("input_grad", [False, True])
+def test_hooks_see_each_layers_output_and_output_gradient_in_order(input_grad):
+    model = hooked_model(input_grad)
+    seen = []
+    model.forward_hooks.append(lambda i, layer, a: seen.append(("f", i, layer, a.copy())))
+    model.backward_hooks.append(lambda i, layer, g: seen.append(("b", i, layer, g.copy())))
+    x = np.random.default_rng(5).standard_normal((6, 3)).astype(np.float32)
+    G = np.random.default_rng(6).standard_normal((6, 2)).astype(np.float32)
+    out = model.forward(x)
+    model.backward(G)
+    # the reference: the same layers run one by one by hand (fresh copies, same weights)
+    W1, b1 = model.layers[1].params["W"], model.layers[1].params["b"]
+    W2, b2 = model.layers[3].params["W"], model.layers[3].params["b"]
+    h0 = np.maximum(x, 0); h1 = h0 @ W1 + b1; h2 = np.maximum(h1, 0); h3 = h2 @ W2 + b2
+    g3 = G; g2 = G @ W2.T; g1 = g2 * (h1 > 0); g0 = g1 @ W1.T
+    forward = [(i, a) for kind, i, layer, a in seen if kind == "f"]
+    backward = [(i, g) for kind, i, layer, g in seen if kind == "b"]
+    assert [i for i, _ in forward] == [0, 1, 2, 3]
+    assert [kind for kind, *_ in seen] == ["f"] * 4 + ["b"] * len(backward)
+    for (i, a), ref in zip(forward, [h0, h1, h2, h3]):
+        np.testing.assert_allclose(a, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(forward[-1][1], out)
+    # backward stops at the first layer with parameters (index 1) unless input_grad=True
+    assert [i for i, _ in backward] == ([3, 2, 1, 0] if input_grad else [3, 2, 1])
+    for (i, g), ref in zip(backward, [g3, g2, g1, g0]):
+        np.testing.assert_allclose(g, ref, rtol=1e-5, atol=1e-6)
+    assert all(layer is model.layers[i] for _, i, layer, _ in seen)
+
+
+def test_hooks_are_not_called_in_evaluation_mode_and_start_empty():
+    model = hooked_model()
+    assert model.forward_hooks == [] and model.backward_hooks == []
+    calls = []
+    model.forward_hooks.append(lambda i, layer, a: calls.append(i))
+    x = np.ones((5, 3), np.float32)
+    model.forward(x, training=False)
+    model.predict(x)
+    assert calls == []
+    model.forward(x)
+    assert calls == [0, 1, 2, 3]

@@ -1,4 +1,4 @@
-"""Tests of MaxPool2D, AvgPool2D and Flatten in nblib/layers.py (from notebooks/17_pooling.ipynb),
+"""Tests of MaxPool2D, AvgPool2D and Flatten in nblib/layers.py (from notebooks/19_pooling.ipynb),
 and of the loop version max_pool2d_naive that the notebook keeps (unexported; tests/reference.py
 holds a checked copy).
 
@@ -157,7 +157,7 @@ def test_the_notebooks_loop_version_matches_the_direct_loop(ks, shape):
 
 def test_the_loop_version_here_is_the_notebooks():
     for name in ("max_pool2d_naive", "max_pool2d_naive_backward"):
-        assert notebook_function_differs("17_pooling.ipynb", name) == ""
+        assert notebook_function_differs("19_pooling.ipynb", name) == ""
 
 
 @pytest.mark.parametrize("Pool", [MaxPool2D, AvgPool2D])

@@ -1,4 +1,4 @@
-"""Tests of Dropout (nblib/layers.py) and EarlyStopping (nblib/model.py), from notebooks/18_regularization.ipynb."""
+"""Tests of Dropout (nblib/layers.py) and EarlyStopping (nblib/model.py), from notebooks/20_regularization.ipynb."""
 import numpy as np
 import pytest
 

@@ -145,3 +145,24 @@ def test_extra_or_missing_weights(model, tmp_path):
     rewrite(path, drop_and_resign)
     with pytest.raises(ValueError, match="do not match the architecture"):
         Sequential.load(path)
+
+
+def test_batchnorm_running_statistics_are_saved_and_restored(tmp_path):
+    from nblib import BatchNorm1D, BatchNorm2D, Flatten, ReLU
+
+    rng = np.random.default_rng(2)
+    m = Sequential([BatchNorm2D(2), Flatten(), Dense(2 * 3 * 3, 4, rng=rng), BatchNorm1D(4), ReLU()])
+    for _ in range(3):   # training steps move the running statistics away from 0 and 1
+        m.forward((3 + 2 * rng.standard_normal((8, 2, 3, 3))).astype(np.float32))
+    before = [(l.running_mean.copy(), l.running_var.copy()) for l in (m.layers[0], m.layers[3])]
+    assert not np.allclose(before[0][0], 0) and not np.allclose(before[1][1], 1)
+    m.save(tmp_path / "bn.npz")
+    loaded = Sequential.load(tmp_path / "bn.npz")
+    for layer, (mean, var) in zip((loaded.layers[0], loaded.layers[3]), before):
+        np.testing.assert_array_equal(layer.running_mean, mean)
+        np.testing.assert_array_equal(layer.running_var, var)
+    x = rng.standard_normal((5, 2, 3, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), m.predict(x))   # evaluation uses the running statistics
+    rewrite(tmp_path / "bn.npz", lambda arrays: arrays.pop("layer3.running_var"))
+    with pytest.raises(ValueError, match="checksum|do not match"):
+        Sequential.load(tmp_path / "bn.npz")

@@ -104,8 +104,9 @@ def test_names_are_mapped_to_the_notebooks_that_teach_them():
     names, _ = definitions(sorted(NOTEBOOKS.glob("*.ipynb")))
     taught = {"Dense": "01", "train": "01", "MSE": "01", "one_hot": "01", "accuracy": "01", "seed": "01",
               "Parameter": "01", "Identity": "02", "Sigmoid": "06", "CrossEntropy": "08", "SGD": "09",
-              "fit": "09", "evaluate": "09", "Adam": "14", "Conv2D": "16", "MaxPool2D": "17",
-              "Flatten": "17", "Dropout": "18", "EarlyStopping": "18"}
+              "fit": "09", "evaluate": "09", "Adam": "14", "Conv2D": "18", "MaxPool2D": "19",
+              "Flatten": "19", "Dropout": "20", "EarlyStopping": "20",
+              "FastConv2D": "21", "FastMaxPool2D": "21"}
     notebooks = sorted(NOTEBOOKS.glob("*.ipynb"))
     assert {name: notebooks[names[name]].name[:2] for name in taught} == taught
 
