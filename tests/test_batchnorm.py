@@ -14,6 +14,20 @@ from nblib.batchnorm import BatchNorm1D, BatchNorm2D
 from reference import numeric_grad, relative_error
 
 
+def check_gradients(layer, x, g, training):
+    """Assert the layer's dL/dx, dL/dgamma, dL/dbeta for L = sum(y * g) match central differences; return dL/dx."""
+    f = lambda: float(np.sum(layer.forward(x, training=training) * g))
+    layer.forward(x, training=training)
+    dx = layer.backward(g)
+    analytic = {"x": dx, "gamma": layer.grads["gamma"].copy(), "beta": layer.grads["beta"].copy()}
+    numeric = {"x": numeric_grad(f, x), "gamma": numeric_grad(f, layer.params["gamma"]),
+               "beta": numeric_grad(f, layer.params["beta"])}
+    for name in analytic:
+        assert relative_error(analytic[name], numeric[name]) < 1e-7, name
+    return dx
+
+
+
 def feature_values(x, f):
     """All values of feature (channel) f of x, (N, F) or (N, C, H, W), as a list of Python floats."""
     return [float(v) for v in np.asarray(x)[:, f].ravel()]
@@ -85,14 +99,7 @@ def test_gradients_match_finite_differences_in_training(cls, shape):
     layer = cls(F).astype(np.float64)
     layer.params["gamma"][...], layer.params["beta"][...] = rng.uniform(0.5, 2.0, F), rng.standard_normal(F)
     x, g = rng.normal(2.0, 3.0, shape), rng.standard_normal(shape)
-    f = lambda: float(np.sum(layer.forward(x) * g))
-    layer.forward(x)
-    dx = layer.backward(g)
-    analytic = {"x": dx, "gamma": layer.grads["gamma"].copy(), "beta": layer.grads["beta"].copy()}
-    numeric = {"x": numeric_grad(f, x), "gamma": numeric_grad(f, layer.params["gamma"]),
-               "beta": numeric_grad(f, layer.params["beta"])}
-    for name in analytic:
-        assert relative_error(analytic[name], numeric[name]) < 1e-7, name
+    dx = check_gradients(layer, x, g, training=True)
     # the compact form's consequences: no component along a shift of each feature, nor (for eps -> 0)
     # along a scaling around its mean
     axes = (0,) if len(shape) == 2 else (0, 2, 3)
@@ -114,14 +121,7 @@ def test_gradients_match_finite_differences_in_evaluation(cls, shape):
     layer.params["gamma"][...], layer.params["beta"][...] = rng.uniform(-2, 2, F), rng.standard_normal(F)
     before = (layer.running_mean.copy(), layer.running_var.copy())
     x, g = rng.standard_normal(shape), rng.standard_normal(shape)
-    f = lambda: float(np.sum(layer.forward(x, training=False) * g))
-    layer.forward(x, training=False)
-    dx = layer.backward(g)
-    analytic = {"x": dx, "gamma": layer.grads["gamma"].copy(), "beta": layer.grads["beta"].copy()}
-    numeric = {"x": numeric_grad(f, x), "gamma": numeric_grad(f, layer.params["gamma"]),
-               "beta": numeric_grad(f, layer.params["beta"])}
-    for name in analytic:
-        assert relative_error(analytic[name], numeric[name]) < 1e-7, name
+    dx = check_gradients(layer, x, g, training=False)
     np.testing.assert_array_equal(layer.running_mean, before[0])   # evaluation updates nothing
     np.testing.assert_array_equal(layer.running_var, before[1])
 
