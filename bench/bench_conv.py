@@ -63,7 +63,7 @@ def peak_extra_mb(step):
 
 
 def profile_conv(conv, x, g, steps=20):
-    """Split Conv2D's step time into matrix products and everything else (copies and layout), by
+    """Split FastConv2D's step time into matrix products and everything else (copies and layout), by
     timing every np.matmul call during the steps (the layer calls np.matmul for all three)."""
     real_matmul, spent = np.matmul, [0.0]
 
@@ -82,7 +82,7 @@ def profile_conv(conv, x, g, steps=20):
         total = time.perf_counter() - start
     finally:
         np.matmul = real_matmul
-    print(f"\nprofile of {steps} Conv2D steps: {1e3 * total / steps:.2f} ms per step, of which matrix products "
+    print(f"\nprofile of {steps} FastConv2D steps: {1e3 * total / steps:.2f} ms per step, of which matrix products "
           f"{1e3 * spent[0] / steps:.2f} ms ({spent[0] / total:.0%}) and the rest (copies into and out of the "
           f"layout, col2im) {1e3 * (total - spent[0]) / steps:.2f} ms")
 
@@ -112,7 +112,7 @@ def main(argv=None):
     parser.add_argument("--torch-avx2", action="store_true",
                         help="limit PyTorch to AVX2 kernels (oneDNN and ATen), like NumPy's OpenBLAS here")
     parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="also split Conv2D's time: products vs copies")
+    parser.add_argument("--profile", action="store_true", help="also split FastConv2D's time: products vs copies")
     args = parser.parse_args(argv)
 
     torch = None
