@@ -3,7 +3,8 @@
 Every code cell of every notebook is parsed for `from nblib... import name` (and `nblib.name`
 after `import nblib`). Each public name of nblib is mapped to the notebook whose `#| export` cell
 defines it, with tools/export.py's own exported_cells and public_names; names of the hand-written
-modules (datasets, plotting, surfaces, ...) are available everywhere. A notebook may use a name
+modules (datasets, plotting, surfaces, ...) and the exercise checkers (`nblib.exercises`) are
+available everywhere. A notebook may use a name
 defined in itself or in an earlier notebook only.
 """
 import ast
@@ -57,6 +58,8 @@ def nblib_uses(notebook):
         # IPython's %magics and !shell lines are not Python
         source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
         for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("nblib.exercises"):
+                continue  # the exercise checkers: hand-written infrastructure, usable everywhere
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "nblib":
                 uses += [(number, alias.name) for alias in node.names]
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "nblib":

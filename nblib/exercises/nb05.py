@@ -1,0 +1,4 @@
+"""The exercises of notebook 05."""
+from nblib.exercises import Exercise
+
+EXERCISES = []

@@ -1,0 +1,4 @@
+"""The exercises of notebook 11."""
+from nblib.exercises import Exercise
+
+EXERCISES = []

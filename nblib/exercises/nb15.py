@@ -1,0 +1,4 @@
+"""The exercises of notebook 15."""
+from nblib.exercises import Exercise
+
+EXERCISES = []

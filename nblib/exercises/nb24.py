@@ -1,0 +1,4 @@
+"""The exercises of notebook 24."""
+from nblib.exercises import Exercise
+
+EXERCISES = []
