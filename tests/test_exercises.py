@@ -143,7 +143,7 @@ def text(output):
 def test_every_concept_notebook_ends_with_checked_exercises(notebook):
     section = exercise_section(notebook)
     assert section, f"{notebook.name} has no '## Exercises' section"
-    headings = re.findall(r"^### Exercise (\d+)", "".join("".join(c["source"]) for c in section
+    headings = re.findall(r"^### Exercise (\d+)", "\n".join("".join(c["source"]) for c in section
                                                             if c["cell_type"] == "markdown"), re.M)
     assert len(headings) >= 3 and headings == [str(n) for n in range(1, len(headings) + 1)], headings
     checks = [(CHECK.findall("".join(c["source"])), c) for c in section if c["cell_type"] == "code"]

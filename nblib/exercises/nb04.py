@@ -1,7 +1,9 @@
 """The exercises of notebook 04 (Leaky ReLU)."""
 import numpy as np
 
+from nblib.activations import LeakyReLU
 from nblib.exercises import Exercise
+from nblib.gradcheck import gradcheck
 
 
 def leaky(x, alpha):
@@ -27,6 +29,17 @@ def prelu_expected(case, h=1e-6):
     return G * slope, np.sum(G * d_alpha)
 
 
+def kink_cases(rng):
+    """Slopes from ReLU's 0 to the identity's 1 (the first one, 0.01, tells every mistake apart)."""
+    return [(alpha,) for alpha in (0.01, 0.1, 0.25, 0.5, 0.0, 1.0, 2.0)]
+
+
+def kink_expected(case):
+    """What the notebook's gradcheck reports for LeakyReLU(alpha) at x = 0."""
+    (alpha,) = case
+    return gradcheck(LeakyReLU(alpha), np.array([0.0]))
+
+
 EXERCISES = [
     Exercise(
         name="prelu_backward",
@@ -43,6 +56,22 @@ EXERCISES = [
              lambda x, alpha, G: (np.where(x >= 0, G, alpha * G), np.sum(G * np.where(x >= 0, 0.0, x)))),
             ("on the negative side dL/dx is alpha * G: the slope, not the input, multiplies G",
              lambda x, alpha, G: (np.where(x > 0, G, x * G), np.sum(G * np.where(x > 0, 0.0, x)))),
+        ],
+        rtol=1e-6, atol=1e-8,
+    ),
+    Exercise(
+        name="leaky_kink_error",
+        notebook="04_leaky_relu",
+        title="The relative error gradcheck reports for LeakyReLU at the kink x = 0",
+        cases=kink_cases,
+        expected=kink_expected,
+        mistakes=[
+            ("gradcheck reports a relative error, |a - n| / (|a| + |n|): divide the difference by the sum of the sizes",
+             lambda alpha: abs(alpha - (1 + alpha) / 2)),
+            ("the code tests x > 0, so at x = 0 backward returns alpha (the analytic value), not 1",
+             lambda alpha: abs(1 - (1 + alpha) / 2) / (1 + abs(1 + alpha) / 2)),
+            ("the denominator is |a| + |n|, the analytic and the numerical value together",
+             lambda alpha: abs(alpha - (1 + alpha) / 2) / abs((1 + alpha) / 2)),
         ],
         rtol=1e-6, atol=1e-8,
     ),
