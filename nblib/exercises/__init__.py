@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-__all__ = ["Exercise", "check", "evaluate", "exercises", "find", "solution", "verify"]
+__all__ = ["Exercise", "NotAttempted", "check", "evaluate", "exercises", "find", "solution", "verify"]
 
 NOTEBOOKS = tuple(f"nb{n:02d}" for n in range(1, 26))  # one module per concept notebook, in course order
 
