@@ -23,18 +23,30 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 URL = colab.repository_url()
 
 
+def cells(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+
+
 @pytest.fixture
-def stamped(tmp_path):
-    folder = tmp_path / "notebooks"
+def originals(tmp_path):
+    """Copies of the course's notebooks as they were before stamping: without badge and install cell."""
+    folder = tmp_path / "originals"
     folder.mkdir()
     for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb["cells"] = [c for c in nb["cells"] if c.get("id") not in (colab.BADGE_ID, colab.INSTALL_ID)]
+        (folder / path.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return sorted(folder.glob("*.ipynb"))
+
+
+@pytest.fixture
+def stamped(tmp_path, originals):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for path in originals:
         shutil.copy(path, folder)
     colab.stamp(folder, URL)
     return folder
-
-
-def cells(path):
-    return json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
 
 
 def test_the_url_is_a_github_repository_in_pyproject():
@@ -55,11 +67,11 @@ def test_a_stamped_copy_passes_the_check(stamped):
         assert not any("<URL" in "".join(c["source"]) for c in cells(path)), path.name
 
 
-def test_stamping_is_idempotent_and_leaves_the_other_cells_alone(stamped):
+def test_stamping_is_idempotent_and_leaves_the_other_cells_alone(stamped, originals):
     before = {p.name: p.read_bytes() for p in stamped.glob("*.ipynb")}
     assert colab.stamp(stamped, URL) == []
     assert {p.name: p.read_bytes() for p in stamped.glob("*.ipynb")} == before
-    for original in NOTEBOOKS:
+    for original in originals:
         old, new = cells(original), cells(stamped / original.name)
         assert [c["id"] for c in new] == [colab.BADGE_ID, colab.INSTALL_ID] + [c["id"] for c in old]
         for a, b in zip(old, new[2:]):
@@ -67,7 +79,7 @@ def test_stamping_is_idempotent_and_leaves_the_other_cells_alone(stamped):
                 assert a == b, f"{original.name}: cell {a['id']} changed"
 
 
-def test_a_changed_url_is_detected_and_restamped(stamped):
+def test_a_changed_url_is_detected_and_restamped(stamped, originals):
     other = "https://github.com/someone-else/a-fork"
     problems = colab.check(stamped, other)
     for path in stamped.glob("*.ipynb"):
@@ -76,7 +88,7 @@ def test_a_changed_url_is_detected_and_restamped(stamped):
     changed = colab.stamp(stamped, other)
     assert len(changed) == len(NOTEBOOKS) and colab.check(stamped, other) == []
     assert "someone-else/a-fork" in "".join(cells(stamped / NOTEBOOKS[3].name)[1]["source"])
-    assert len(cells(stamped / NOTEBOOKS[3].name)) == len(cells(NOTEBOOKS[3])) + 2   # replaced, not added
+    assert len(cells(stamped / NOTEBOOKS[3].name)) == len(cells(originals[3])) + 2   # replaced, not added
 
 
 def test_a_missing_cell_or_a_placeholder_is_named(stamped):
@@ -114,13 +126,13 @@ def test_the_install_cell_installs_in_colab_only(monkeypatch):
     assert calls == [("pip", f'install --quiet "nblib @ git+{URL}" "tqdm>=4.60"')]
 
 
-def test_the_install_cell_suits_the_teaching_order_parser(stamped):
+def test_the_install_cell_suits_the_teaching_order_parser(stamped, originals):
     spec = importlib.util.spec_from_file_location("teaching_order", ROOT / "tests" / "test_teaching_order.py")
     order = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(order)
     ast.parse(colab.install_source(URL))
     assert order.nblib_uses(stamped / NOTEBOOKS[1].name) == \
-        [(cell + 2, name) for cell, name in order.nblib_uses(NOTEBOOKS[1])]
+        [(cell + 2, name) for cell, name in order.nblib_uses(originals[1])]
 
 
 def test_the_readme_table_gets_a_badge_per_notebook(tmp_path):
