@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-__all__ = ["Exercise", "NotAttempted", "check", "evaluate", "exercises", "find", "solution", "verify"]
+__all__ = ["Exercise", "NotAttempted", "check", "number_judge", "evaluate", "exercises", "find", "solution", "verify"]
 
 NOTEBOOKS = tuple(f"nb{n:02d}" for n in range(1, 26))  # one module per concept notebook, in course order
 
@@ -59,6 +59,24 @@ class Exercise:
     check_dtype: bool = False  # the output's dtype must equal the reference's (e.g. float32 kept)
     describe: Optional[Callable] = None  # case -> a short text for messages; default: its shapes
     seed: int = 0
+
+
+def number_judge(right, what, otherwise, wrong=(), rtol=1e-3, atol=0.0):
+    """A `judge` for an answer that is one number: None when it is within the tolerances of `right`;
+    the hint of the first `(value, hint)` in `wrong` that it matches; else `otherwise(value)`, a hint
+    computed from the answer (or `otherwise` itself when it is a string)."""
+    def judge(answer):
+        try:
+            value = float(answer)
+        except (TypeError, ValueError):
+            return f"answer with one number ({what}), got {answer!r}"
+        if np.isclose(value, right, rtol=rtol, atol=atol):
+            return None
+        for wrong_value, hint in wrong:
+            if np.isclose(value, wrong_value, rtol=rtol, atol=atol):
+                return hint
+        return otherwise if isinstance(otherwise, str) else otherwise(value)
+    return judge
 
 
 def _describe(case):

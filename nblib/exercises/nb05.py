@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from nblib.exercises import Exercise, NotAttempted
+from nblib.exercises import Exercise, number_judge
 
 
 # ---- Exercise 1: hard-tanh's backward pass --------------------------------------------------------
@@ -62,23 +62,14 @@ def _quiet(f):
 SATURATION = math.atanh(math.sqrt(0.99))  # 1 - tanh(x)^2 = 0.01  <=>  tanh(x) = sqrt(0.99)
 
 
-def saturation_judge(answer):
-    if answer is None:
-        raise NotAttempted
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"give one number, the x > 0 where the slope is 0.01 (got {type(answer).__name__})"
-    if abs(value - SATURATION) < 1e-4:
-        return None
-    if abs(value + SATURATION) < 1e-4:
-        return "tanh' is even, so -x works too, but the question asks for the positive threshold"
-    if abs(value - math.atanh(0.99)) < 1e-3:
-        return "that is where tanh x = 0.99; the slope is 1 - tanh^2 x, so it is 0.01 where tanh^2 x = 0.99"
-    if abs(value - math.atanh(0.01)) < 1e-3 or abs(value - math.atanh(math.sqrt(0.01))) < 1e-3:
-        return "that is where tanh x is small, not where its slope is: solve 1 - tanh^2 x = 0.01 for x"
-    return (f"{value:.6g} is not it: at that x the slope 1 - tanh^2 x is {1 - math.tanh(value) ** 2:.4g}, "
-            "not 0.01. Solve for tanh x first, then use np.arctanh")
+saturation_judge = number_judge(
+    SATURATION, "the x > 0 where the slope is 0.01", rtol=0, atol=1e-4,
+    wrong=[(-SATURATION, "tanh' is even, so -x works too, but the question asks for the positive threshold"),
+           (math.atanh(0.99), "that is where tanh x = 0.99; the slope is 1 - tanh^2 x, so it is 0.01 where tanh^2 x = 0.99")]
+    + [(x, "that is where tanh x is small, not where its slope is: solve 1 - tanh^2 x = 0.01 for x")
+       for x in (math.atanh(0.01), math.atanh(math.sqrt(0.01)))],
+    otherwise=lambda value: (f"{value:.6g} is not it: at that x the slope 1 - tanh^2 x is "
+                             f"{1 - math.tanh(value) ** 2:.4g}, not 0.01. Solve for tanh x first, then use np.arctanh"))
 
 
 EXERCISES = [

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from nblib.exercises import Exercise, NotAttempted
+from nblib.exercises import Exercise, number_judge
 
 
 def _quiet(f):
@@ -91,22 +91,17 @@ def _half_temperature():
 T_HALF = _half_temperature()
 
 
-def temperature_judge(answer):
-    if answer is None:
-        raise NotAttempted
-    try:
-        T = float(answer)
-    except (TypeError, ValueError):
-        return "give one number, the temperature T"
-    if abs(T - T_HALF) < 1e-3 * T_HALF:
-        return None
-    if abs(T - 1 / T_HALF) < 1e-3:
-        return "that is 1 / T: the logits are divided by the temperature, softmax(z / T)"
+def temperature_hint(T):
     if T <= 0:
         return "a temperature is positive"
     p = top_probability(T)
     direction = "raise T to flatten the distribution" if p > 0.5 else "lower T to sharpen the distribution"
     return f"at T = {T:.4g} the cat's probability is {p:.4f}, not 0.5: {direction}"
+
+
+temperature_judge = number_judge(
+    T_HALF, "the temperature T", otherwise=temperature_hint,
+    wrong=[(1 / T_HALF, "that is 1 / T: the logits are divided by the temperature, softmax(z / T)")])
 
 
 EXERCISES = [

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from nblib.exercises import Exercise, NotAttempted
+from nblib.exercises import Exercise, number_judge
 
 
 def _as_pair(output):
@@ -153,23 +153,14 @@ def _huber_minimum(delta=10.0):
 HUBER_C = _huber_minimum()
 
 
-def huber_judge(answer):
-    if answer is None:
-        raise NotAttempted
-    try:
-        c = float(answer)
-    except (TypeError, ValueError):
-        return "give one number, the constant c"
-    if abs(c - HUBER_C) < 1e-2:
-        return None
-    if abs(c - 3.0) < 1e-2:
-        return ("3 is the median, where the constant lands for a small delta; with delta = 10 the four close "
-                "values all lie within delta of c and pull in proportion to their distance")
-    if abs(c - 22.0) < 1e-2:
-        return ("22 is the mean, MSE's answer; Huber caps the outlier's pull at delta = 10, "
-                "so 100 pulls no harder than a point 10 away")
-    return (f"at c = {c:.4g} the slope sum_s clip(c - t_s, -10, 10) is {huber_slope(c):+.3g}, not 0: "
-            "find where the clipped pulls balance")
+huber_judge = number_judge(
+    HUBER_C, "the constant c", rtol=0, atol=1e-2,
+    wrong=[(3.0, "3 is the median, where the constant lands for a small delta; with delta = 10 the four close "
+                 "values all lie within delta of c and pull in proportion to their distance"),
+           (22.0, "22 is the mean, MSE's answer; Huber caps the outlier's pull at delta = 10, "
+                  "so 100 pulls no harder than a point 10 away")],
+    otherwise=lambda c: (f"at c = {c:.4g} the slope sum_s clip(c - t_s, -10, 10) is {huber_slope(c):+.3g}, not 0: "
+                         "find where the clipped pulls balance"))
 
 
 EXERCISES = [

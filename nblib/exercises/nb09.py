@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 
-from nblib.exercises import Exercise
+from nblib.exercises import Exercise, number_judge
 
 
 # ---- shared by the optimizer exercises of notebooks 09-12 -----------------------------------------
@@ -100,23 +100,15 @@ def variance_expected(case):
 LARGEST_LR = 2 / (20 + 0.5)   # 2 / (h_max + lambda) on the bowl h = (1, 20) with weight_decay = 0.5
 
 
-def largest_lr_judge(answer):
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"answer with one number (the learning rate), got {answer!r}"
-    if abs(value - LARGEST_LR) <= 0.01 * LARGEST_LR:
-        return None
-    if abs(value - 2 / 20) <= 0.001:
-        return ("2 / h_max = 0.1 is the limit without weight decay: the decay adds lambda * theta to the "
-                "gradient, so every curvature h_i becomes h_i + lambda")
-    if abs(value - 2 / 21) <= 0.001:
-        return ("2 / (h_min + h_max) is the best single rate for speed, not the largest one that converges: "
-                "the limit comes from the steepest direction alone")
-    if abs(value - 2 / 21.5) <= 0.001:
-        return "lambda is added to every curvature, so only h_max + lambda matters, not h_min + h_max + lambda"
-    return ("not the limit: one step multiplies theta_i by 1 - lr (h_i + lambda); find the lr where the "
-            "steepest direction's factor reaches -1")
+largest_lr_judge = number_judge(
+    LARGEST_LR, "the learning rate", rtol=0.01,
+    wrong=[(2 / 20, "2 / h_max = 0.1 is the limit without weight decay: the decay adds lambda * theta to the "
+                    "gradient, so every curvature h_i becomes h_i + lambda"),
+           (2 / 21, "2 / (h_min + h_max) is the best single rate for speed, not the largest one that converges: "
+                    "the limit comes from the steepest direction alone"),
+           (2 / 21.5, "lambda is added to every curvature, so only h_max + lambda matters, not h_min + h_max + lambda")],
+    otherwise="not the limit: one step multiplies theta_i by 1 - lr (h_i + lambda); find the lr where the "
+              "steepest direction's factor reaches -1")
 
 
 EXERCISES = [

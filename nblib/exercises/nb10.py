@@ -1,7 +1,7 @@
 """The exercises of notebook 10 (momentum and Nesterov)."""
 import numpy as np
 
-from nblib.exercises import Exercise
+from nblib.exercises import Exercise, number_judge
 from nblib.exercises.nb09 import bowl_cases, describe_bowl, drive, reference_path
 
 
@@ -90,20 +90,14 @@ def averaged_form(p, g, state, lr, momentum):
 LARGEST_LR = 2 * (1 + 0.9) / 20   # eta h_max < 2 (1 + mu) on the bowl h = (1, 20), mu = 0.9
 
 
-def momentum_lr_judge(answer):
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"answer with one number (the learning rate), got {answer!r}"
-    if abs(value - LARGEST_LR) <= 0.01 * LARGEST_LR:
-        return None
-    if abs(value - 0.1) <= 0.001:
-        return ("0.1 = 2 / h_max is plain SGD's limit: with momentum the recursion stays stable up to "
-                "eta h_max < 2 (1 + mu)")
-    if abs(value - 1.0) <= 0.01 or abs(value - 0.01) <= 0.0001:
-        return ("the effective step eta / (1 - mu) is for gradients that keep their sign; stability is decided "
-                "by the roots of r^2 - (1 + mu - eta h) r + mu = 0 for the steepest direction")
-    return "not the limit: find when a root of r^2 - (1 + mu - eta h_max) r + mu = 0 reaches -1"
+EFFECTIVE_STEP = ("the effective step eta / (1 - mu) is for gradients that keep their sign; stability is decided "
+                  "by the roots of r^2 - (1 + mu - eta h) r + mu = 0 for the steepest direction")
+momentum_lr_judge = number_judge(
+    LARGEST_LR, "the learning rate", rtol=0.01,
+    wrong=[(0.1, "0.1 = 2 / h_max is plain SGD's limit: with momentum the recursion stays stable up to "
+                 "eta h_max < 2 (1 + mu)"),
+           (1.0, EFFECTIVE_STEP), (0.01, EFFECTIVE_STEP)],
+    otherwise="not the limit: find when a root of r^2 - (1 + mu - eta h_max) r + mu = 0 reaches -1")
 
 
 EXERCISES = [

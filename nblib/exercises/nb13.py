@@ -1,7 +1,7 @@
 """The exercises of notebook 13 (Adadelta)."""
 import numpy as np
 
-from nblib.exercises import Exercise
+from nblib.exercises import Exercise, number_judge
 
 
 # ---- exercise 1: one Adadelta step, driven over several steps ----------------------------------------
@@ -131,23 +131,16 @@ def _flush_copy(a):
 
 # ---- exercise 3: the curvature above which the last steps move away from the minimum -------------------
 
-def stable_curvature_judge(answer):
-    """Near the minimum (u, v << eps) the ratio is about 1: theta_t = (1 - lr h) theta_(t-1), which shrinks
-    while |1 - lr h| < 1, that is h < 2 / lr = 8 for lr = 0.25."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"answer a number (the curvature h), got {answer!r}"
-    if np.isclose(value, 8.0, rtol=1e-6):
-        return None
-    if np.isclose(value, 2.0, rtol=1e-6):
-        return ("2 is the limit for lr = 1; near the minimum the step is lr * g = lr * h * theta, "
-                "so the limit is 2 / lr")
-    if np.isclose(value, 4.0, rtol=1e-6):
-        return ("1 / lr is where the walk starts to cross the minimum at each step; the crossings still land "
-                "closer while |1 - lr * h| < 1, up to 2 / lr")
-    return (f"{value:g} is not it: with u, v << eps the ratio sqrt(u + eps) / sqrt(v + eps) is about 1, "
-            "so theta_t = (1 - lr * h) theta_(t-1); when does that grow?")
+# Near the minimum (u, v << eps) the ratio is about 1: theta_t = (1 - lr h) theta_(t-1), which shrinks
+# while |1 - lr h| < 1, that is h < 2 / lr = 8 for lr = 0.25.
+stable_curvature_judge = number_judge(
+    8.0, "the curvature h", rtol=1e-6,
+    wrong=[(2.0, "2 is the limit for lr = 1; near the minimum the step is lr * g = lr * h * theta, "
+                 "so the limit is 2 / lr"),
+           (4.0, "1 / lr is where the walk starts to cross the minimum at each step; the crossings still land "
+                 "closer while |1 - lr * h| < 1, up to 2 / lr")],
+    otherwise=lambda value: (f"{value:g} is not it: with u, v << eps the ratio sqrt(u + eps) / sqrt(v + eps) is "
+                             "about 1, so theta_t = (1 - lr * h) theta_(t-1); when does that grow?"))
 
 
 EXERCISES = [

@@ -1,7 +1,7 @@
 """The exercises of notebook 14 (Adam and AdamW)."""
 import numpy as np
 
-from nblib.exercises import Exercise
+from nblib.exercises import Exercise, number_judge
 
 
 def _cases(rng, settings):
@@ -125,22 +125,14 @@ def _adamax(no_correction=False, correct_u=False, no_abs=False, eps_outside=Fals
 LIMIT = (1 - 0.8) / np.sqrt(1 - 0.999)   # 6.32: m_t = 0.2, v_t = 0.001 for g_t = 1 after zeros, t large
 
 
-def step_after_silence_judge(answer):
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"answer a number (the limit of m_hat_t / sqrt(v_hat_t)), got {answer!r}"
-    if np.isclose(value, LIMIT, rtol=2e-3):
-        return None
-    if np.isclose(value, (1 - 0.8) / (1 - 0.999), rtol=2e-3):
-        return "the denominator is the square root of v_hat: sqrt(1 - beta2), not 1 - beta2"
-    if np.isclose(value, (1 - 0.9) / np.sqrt(1 - 0.999), rtol=2e-3):
-        return "3.16 is the limit for the default beta1 = 0.9; here beta1 = 0.8"
-    if np.isclose(value, 1.0, rtol=2e-3):
-        return ("the bias correction makes a *steady* gradient's step eta; after a long run of zeros, "
-                "m_t = (1 - beta1) and v_t = (1 - beta2), while the corrections tend to 1 for large t")
-    return (f"{value:g} is not it: unroll m_t and v_t for g_1 = ... = g_(t-1) = 0, g_t = 1, "
-            "then let t grow (the corrections 1 - beta^t tend to 1)")
+step_after_silence_judge = number_judge(
+    LIMIT, "the limit of m_hat_t / sqrt(v_hat_t)", rtol=2e-3,
+    wrong=[((1 - 0.8) / (1 - 0.999), "the denominator is the square root of v_hat: sqrt(1 - beta2), not 1 - beta2"),
+           ((1 - 0.9) / np.sqrt(1 - 0.999), "3.16 is the limit for the default beta1 = 0.9; here beta1 = 0.8"),
+           (1.0, "the bias correction makes a *steady* gradient's step eta; after a long run of zeros, "
+                 "m_t = (1 - beta1) and v_t = (1 - beta2), while the corrections tend to 1 for large t")],
+    otherwise=lambda value: (f"{value:g} is not it: unroll m_t and v_t for g_1 = ... = g_(t-1) = 0, g_t = 1, "
+                             "then let t grow (the corrections 1 - beta^t tend to 1)"))
 
 
 EXERCISES = [

@@ -1,7 +1,7 @@
 """The exercises of notebook 15 (optimizers compared)."""
 import numpy as np
 
-from nblib.exercises import Exercise
+from nblib.exercises import Exercise, number_judge
 
 SQRT2 = np.sqrt(2.0)
 
@@ -51,23 +51,16 @@ def _rotated_sign(x, y):
 
 # ---- exercise 2: SGD's largest stable rate on the rotated bowl ------------------------------------------
 
-def stable_rate_judge(answer):
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"answer a number (a learning rate), got {answer!r}"
-    if np.isclose(value, 0.1, rtol=1e-3):
-        return None
-    if np.isclose(value, 0.1 / SQRT2, rtol=1e-3) or np.isclose(value, 0.1 * SQRT2, rtol=1e-3):
-        return ("a rotation changes the directions of the curvatures, not their sizes: the Hessian has the "
-                "eigenvalues 1 and 20 in any coordinates, and SGD needs eta < 2 / (largest curvature)")
-    if np.isclose(value, 2.0, rtol=1e-3):
-        return "2 / 1 is the limit for the flat direction; the steep one (curvature 20) diverges first"
-    if np.isclose(value, 0.05, rtol=1e-3):
-        return ("1 / 20 lands on the minimum of the steep direction in one step; SGD still converges, "
-                "zig-zagging, up to 2 / 20")
-    return (f"{value:g} is not it: along each eigen-direction of the Hessian, SGD multiplies the distance "
-            "by 1 - eta * curvature; when does that stay below 1 in size for both?")
+ROTATION = ("a rotation changes the directions of the curvatures, not their sizes: the Hessian has the "
+            "eigenvalues 1 and 20 in any coordinates, and SGD needs eta < 2 / (largest curvature)")
+stable_rate_judge = number_judge(
+    0.1, "a learning rate", rtol=1e-3,
+    wrong=[(0.1 / SQRT2, ROTATION), (0.1 * SQRT2, ROTATION),
+           (2.0, "2 / 1 is the limit for the flat direction; the steep one (curvature 20) diverges first"),
+           (0.05, "1 / 20 lands on the minimum of the steep direction in one step; SGD still converges, "
+                  "zig-zagging, up to 2 / 20")],
+    otherwise=lambda value: (f"{value:g} is not it: along each eigen-direction of the Hessian, SGD multiplies the "
+                             "distance by 1 - eta * curvature; when does that stay below 1 in size for both?"))
 
 
 # ---- exercise 3: filter normalisation of a direction ----------------------------------------------------

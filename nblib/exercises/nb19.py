@@ -1,7 +1,7 @@
 """The exercises of notebook 19 (pooling)."""
 import numpy as np
 
-from nblib.exercises import Exercise
+from nblib.exercises import Exercise, number_judge
 from nblib.layers import AvgPool2D, Conv2D, MaxPool2D
 
 # ---- 1. max_pool_backward_split -----------------------------------------------------------------
@@ -90,22 +90,14 @@ def avg_expected(case):
 
 # ---- 3. tie_slope (a judged number) ------------------------------------------------------------
 
-def tie_judge(answer):
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"one number, please (got {answer!r})"
-    if abs(value - 0.5) < 1e-9:
-        return None
-    if abs(value - 0.25) < 1e-9:
-        return ("0.25 is the split rule's share, a choice; the central difference computes "
-                "(max(h, 0, 0, 0) - max(-h, 0, 0, 0)) / (2 h): work it out")
-    if abs(value - 1.0) < 1e-9:
-        return ("1 is the slope from above only (nudging the pixel up makes it the maximum); nudged down, the max "
-                "stays 0: the central difference averages the two one-sided slopes")
-    if abs(value) < 1e-9:
-        return "0 is the slope from below only: the central difference averages it with the slope from above"
-    return f"{value} is not (max(h, 0, 0, 0) - max(-h, 0, 0, 0)) / (2 h): work it out for a small h"
+tie_judge = number_judge(
+    0.5, "the slope", rtol=0, atol=1e-9,
+    wrong=[(0.25, "0.25 is the split rule's share, a choice; the central difference computes "
+                  "(max(h, 0, 0, 0) - max(-h, 0, 0, 0)) / (2 h): work it out"),
+           (1.0, "1 is the slope from above only (nudging the pixel up makes it the maximum); nudged down, the max "
+                 "stays 0: the central difference averages the two one-sided slopes"),
+           (0.0, "0 is the slope from below only: the central difference averages it with the slope from above")],
+    otherwise=lambda value: f"{value} is not (max(h, 0, 0, 0) - max(-h, 0, 0, 0)) / (2 h): work it out for a small h")
 
 
 EXERCISES = [
