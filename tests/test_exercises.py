@@ -150,6 +150,8 @@ def test_every_concept_notebook_ends_with_checked_exercises(notebook):
     checks = [(names, c) for names, c in checks if names]
     assert len(checks) >= 2, f"{notebook.name}: fewer than two checked code exercises"
     registered = {e.name for e in ex.exercises() if e.notebook == notebook.stem}
+    code = [e.name for e in ex.exercises() if e.notebook == notebook.stem and e.judge is None]
+    assert len(code) >= 2, f"{notebook.name}: fewer than two checked exercises whose answer is code"
     seen = []
     for names, cell in checks:
         seen += names

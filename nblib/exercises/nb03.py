@@ -1,4 +1,6 @@
 """The exercises of notebook 03 (ReLU)."""
+import math
+
 import numpy as np
 
 from nblib.activations import ReLU
@@ -93,6 +95,44 @@ def relu_net_with(mask, W2_of=lambda W2: W2.T):
     return backward
 
 
+# ---- 5. softplus, the smooth ReLU, with its gradient ----------------------------------------------
+
+def softplus_cases(rng):
+    """x with zeros, tiny, moderate and huge values (e^x overflows float64 beyond 709, float32 beyond
+    88), in float64 and float32, of several shapes; and G of the same shape."""
+    cases = []
+    for shape, dtype, big in [((9,), np.float64, 800.0), ((3, 4), np.float64, 50.0), ((2, 3, 4), np.float32, 100.0),
+                              ((1, 6), np.float32, 30.0)]:
+        x = rng.standard_normal(shape) * 3
+        x.flat[:5] = [0.0, 1e-3, -big, big, -40.0]
+        cases.append((x.astype(dtype), rng.standard_normal(shape).astype(dtype)))
+    return cases
+
+
+def softplus_expected(case):
+    """Element by element with Python's math: log(1 + e^x) = max(x, 0) + log1p(e^-|x|), and its
+    derivative 1 / (1 + e^-x), written as e^x / (1 + e^x) for x < 0 (nothing overflows)."""
+    x, G = case
+    y = np.array([max(v, 0.0) + math.log1p(math.exp(-abs(v))) for v in x.ravel().tolist()]).reshape(x.shape)
+    s = np.array([1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+                  for v in x.ravel().tolist()]).reshape(x.shape)
+    return y.astype(x.dtype), (G * s).astype(x.dtype)
+
+
+def softplus_naive(x, G):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.log(1 + np.exp(x)), G * np.exp(x) / (1 + np.exp(x))
+
+
+def softplus_no_log1p(x, G):
+    s = np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+    return np.maximum(x, 0) + np.log(1 + np.exp(-np.abs(x))), (G * s).astype(x.dtype)
+
+
+def softplus_relu_grad(x, G):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))), G * (x > 0)
+
+
 EXERCISES = [
     Exercise(
         name="relu_band_weights",
@@ -124,5 +164,21 @@ EXERCISES = [
              relu_net_with(lambda z: z > 0, W2_of=lambda W2: W2)),
         ],
         rtol=1e-5, atol=1e-6,
+    ),
+    Exercise(
+        name="softplus",
+        notebook="03_relu",
+        title="Softplus log(1 + e^x), the smooth ReLU, and its gradient, finite for every input",
+        cases=softplus_cases,
+        expected=softplus_expected,
+        mistakes=[
+            ("e^x overflows for large x (inf, then inf / inf = nan): write softplus(x) = max(x, 0) + "
+             "log1p(e^-|x|), where e only ever sees -|x| <= 0", softplus_naive),
+            ("log(1 + e^-|x|) loses e^-|x| when it is below 1e-16 (1 + tiny rounds to 1): np.log1p(t) "
+             "computes log(1 + t) without forming 1 + t", softplus_no_log1p),
+            ("softplus' is 1 / (1 + e^-x), smooth, not ReLU's step [x > 0]: the gradient is G times it",
+             softplus_relu_grad),
+        ],
+        rtol=1e-5, atol=0.0, check_dtype=True,
     ),
 ]

@@ -11,3 +11,11 @@ def relu_net_backward(x, W1, b1, W2, grad_y):
     z = x @ W1 + b1
     grad_z = (grad_y @ W2.T) * (z > 0)
     return x.T @ grad_z, grad_z.sum(axis=0)
+
+
+def softplus(x, grad_y):
+    """(log(1 + e^x), dL/dx): max(x, 0) + log1p(e^-|x|), and G times softplus' = 1 / (1 + e^-x)."""
+    e = np.exp(-np.abs(x))                     # in (0, 1]: never overflows
+    y = np.maximum(x, 0) + np.log1p(e)
+    slope = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return y, grad_y * slope
